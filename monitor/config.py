@@ -1,0 +1,415 @@
+"""sources.yaml -> validated, immutable Config.
+
+A broken watch list is refused whole: every problem is collected (not just the first) so an operator fixes the
+file in one go, and nothing downstream ever sees a half-valid source.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import soupsieve
+import yaml
+
+KINDS = ("html", "feed", "federal_register", "legiscan", "openstates")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+# API kinds read their key from the environment, never from the file (sources.yaml is not a secret store).
+API_KEY_ENV = {"legiscan": "LEGISCAN_API_KEY", "openstates": "OPENSTATES_API_KEY"}
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+# ISO 3166-1 alpha-2 (US), ISO 3166-2 (US-FL, TH-10), optionally a locality (US-CA-SAN-DIEGO).
+_JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3}(-[A-Z0-9][A-Z0-9_-]*)?)?$")
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.I)
+_DURATION_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+_SIZE_UNITS = {None: 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+DEFAULT_USER_AGENT = "kratom-monitor/0.1 (+https://github.com/kratom-monitor/kratom-monitor; compliance change monitor)"
+
+
+@dataclass(frozen=True)
+class Route:
+    """Send alerts at or above `min_severity` whose jurisdiction starts with `jurisdiction` to `channel`."""
+
+    channel: str
+    min_severity: str = "info"
+    jurisdiction: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    interval: float = 6 * 3600.0
+    timeout: float = 30.0
+    min_severity: str = "info"
+    user_agent: str = DEFAULT_USER_AGENT
+    max_body_bytes: int = 10 * 1024**2
+    max_redirects: int = 10
+    concurrency: int = 16
+    per_host_concurrency: int = 4
+    host_delay: float = 0.0
+    host_delays: Mapping[str, float] = field(default_factory=dict)
+    retries: int = 2
+    failure_threshold: int = 3
+    suspect_passes: int = 3
+    routes: tuple[Route, ...] = ()
+    ops_channel: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    url: str
+    jurisdiction: str
+    name: str = ""
+    kind: str = "html"
+    select: str | None = None
+    exclude: tuple[str, ...] = ()
+    interval: float = 6 * 3600.0
+    timeout: float = 30.0
+    min_severity: str = "info"
+    measure: str | None = None
+    enabled: bool = True
+
+    @property
+    def title(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class Config:
+    settings: Settings
+    sources: tuple[Source, ...]
+    path: str = "sources.yaml"
+
+    def source(self, source_id: str) -> Source:
+        for s in self.sources:
+            if s.id == source_id:
+                return s
+        raise KeyError(source_id)
+
+    @property
+    def enabled(self) -> tuple[Source, ...]:
+        return tuple(s for s in self.sources if s.enabled)
+
+
+class ConfigError(Exception):
+    """The file is refused; `problems` holds one human-readable line per problem."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(f"{path}: {p}" for p in problems))
+
+
+SETTINGS_KEYS = {
+    "interval", "timeout", "min_severity", "user_agent", "max_body", "max_redirects", "concurrency",
+    "per_host_concurrency", "host_delay", "host_delays", "retries", "failure_threshold", "suspect_passes",
+    "slack",
+}
+SLACK_KEYS = {"routes", "ops_channel"}
+ROUTE_KEYS = {"channel", "min_severity", "jurisdiction"}
+SOURCE_KEYS = {
+    "id", "name", "url", "jurisdiction", "kind", "select", "exclude", "interval", "timeout", "min_severity",
+    "measure", "enabled",
+}
+
+
+def parse_duration(value: Any) -> float:
+    """'30s', '15m', '6h', '1d' or a number of seconds -> seconds (> 0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        m = _DURATION_RE.match(str(value))
+        if not m:
+            raise ValueError(f"{value!r} is not a duration (use 30s, 15m, 6h or 1d)")
+        seconds = float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+    if seconds <= 0:
+        raise ValueError(f"{value!r} must be positive")
+    return seconds
+
+
+def parse_size(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a size")
+    if isinstance(value, (int, float)):
+        size = int(value)
+    else:
+        m = _SIZE_RE.match(str(value))
+        if not m:
+            raise ValueError(f"{value!r} is not a size (use 512KB, 10MB)")
+        size = int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "").lower() or None])
+    if size <= 0:
+        raise ValueError(f"{value!r} must be positive")
+    return size
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that remembers each mapping's line and refuses duplicate keys (YAML silently keeps the last)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    loader.flatten_mapping(node)
+    mapping: dict = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    loader.lines[id(mapping)] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _load_yaml(text: str, path: str) -> tuple[Any, dict[int, int]]:
+    loader = _LineLoader(text)
+    loader.lines = {}
+    try:
+        return loader.get_single_data(), loader.lines
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = " ".join(str(x) for x in (e.context, e.problem) if x)
+        raise ConfigError(path, [f"{where}YAML syntax error: {problem}"]) from None
+    except yaml.YAMLError as e:
+        raise ConfigError(path, [f"YAML error: {e}"]) from None
+    finally:
+        loader.dispose()
+
+
+def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate `path`. Raises ConfigError listing every problem."""
+    path = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found (use --sources PATH or MONITOR_SOURCES)"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(path, [f"cannot read: {e}"]) from None
+    return parse_config(text, path, os.environ if env is None else env)
+
+
+def parse_config(text: str, path: str = "sources.yaml", env: Mapping[str, str] | None = None) -> Config:
+    env = {} if env is None else env
+    data, lines = _load_yaml(text, path)
+    problems: list[str] = []
+    if not isinstance(data, dict) or not isinstance(data.get("sources"), list):
+        raise ConfigError(path, ["the file must be a mapping with a `sources:` list"])
+    for key in sorted(set(data) - {"settings", "sources"}, key=str):
+        problems.append(f"unknown top-level key {key!r} (expected settings, sources)")
+    settings = _parse_settings(data.get("settings") or {}, problems)
+    sources: list[Source] = []
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(data["sources"]):
+        line = lines.get(id(raw))
+        where = f"line {line}: " if line else ""
+        if not isinstance(raw, dict):
+            problems.append(f"sources[{index}]: {where}each source must be a mapping")
+            continue
+        sid = raw.get("id")
+        label = f"source {sid!r}" if isinstance(sid, str) and sid else f"sources[{index}]"
+        errors: list[str] = []
+        source = _parse_source(raw, settings, env, errors)
+        problems.extend(f"{label}: {where}{msg}" for msg in errors)
+        if isinstance(sid, str) and sid:
+            if sid in seen:
+                problems.append(f"{label}: {where}id: duplicate id (first used at line {seen[sid]})")
+            else:
+                seen[sid] = line or 0
+        if source is not None and not errors:
+            sources.append(source)
+    if not data["sources"]:
+        problems.append("`sources` is empty: nothing to watch")
+    if problems:
+        raise ConfigError(path, problems)
+    return Config(settings=settings, sources=tuple(sources), path=path)
+
+
+def _check_severity(value: Any, field_name: str, errors: list[str]) -> str:
+    if value not in SEVERITIES:
+        errors.append(f"{field_name}: {value!r} is not one of {', '.join(SEVERITIES)}")
+        return "info"
+    return value
+
+
+def _number(value: Any, field_name: str, errors: list[str], parse=float, minimum: float = 0) -> Any:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = parse(value)
+    except (TypeError, ValueError):
+        errors.append(f"{field_name}: {value!r} is not a number")
+        return None
+    if number < minimum:
+        errors.append(f"{field_name}: {value!r} must be at least {minimum}")
+        return None
+    return number
+
+
+def _parse_settings(raw: Any, problems: list[str]) -> Settings:
+    if not isinstance(raw, dict):
+        problems.append("settings: must be a mapping")
+        return Settings()
+    errors: list[str] = []
+    for key in sorted(set(raw) - SETTINGS_KEYS, key=str):
+        errors.append(f"{key}: unknown setting (known: {', '.join(sorted(SETTINGS_KEYS))})")
+    values: dict[str, Any] = {}
+    for key in ("interval", "timeout", "host_delay"):
+        if key in raw:
+            try:
+                values[key] = parse_duration(raw[key]) if key != "host_delay" or raw[key] else 0.0
+            except ValueError as e:
+                errors.append(f"{key}: {e}")
+    if "max_body" in raw:
+        try:
+            values["max_body_bytes"] = parse_size(raw["max_body"])
+        except ValueError as e:
+            errors.append(f"max_body: {e}")
+    for key, minimum in (("max_redirects", 0), ("concurrency", 1), ("per_host_concurrency", 1), ("retries", 0),
+                         ("failure_threshold", 1), ("suspect_passes", 1)):
+        if key in raw:
+            number = _number(raw[key], key, errors, int, minimum)
+            if number is not None:
+                values[key] = number
+    if "min_severity" in raw:
+        values["min_severity"] = _check_severity(raw["min_severity"], "min_severity", errors)
+    if "user_agent" in raw:
+        if not isinstance(raw["user_agent"], str) or not raw["user_agent"].strip():
+            errors.append("user_agent: must be a non-empty string")
+        else:
+            values["user_agent"] = raw["user_agent"].strip()
+    if "host_delays" in raw:
+        delays = raw["host_delays"]
+        if not isinstance(delays, dict):
+            errors.append("host_delays: must map host names to durations")
+        else:
+            parsed = {}
+            for host, delay in delays.items():
+                try:
+                    parsed[str(host).lower()] = parse_duration(delay)
+                except ValueError as e:
+                    errors.append(f"host_delays.{host}: {e}")
+            values["host_delays"] = parsed
+    if "slack" in raw:
+        _parse_slack(raw["slack"], values, errors)
+    problems.extend(f"settings: {e}" for e in errors)
+    return Settings(**values)
+
+
+def _parse_slack(raw: Any, values: dict[str, Any], errors: list[str]) -> None:
+    if not isinstance(raw, dict):
+        errors.append("slack: must be a mapping (routes, ops_channel); tokens belong in the environment")
+        return
+    for key in sorted(set(raw) - SLACK_KEYS, key=str):
+        errors.append(f"slack.{key}: unknown key (known: routes, ops_channel; tokens belong in the environment)")
+    if raw.get("ops_channel") is not None:
+        if not isinstance(raw["ops_channel"], str) or not raw["ops_channel"].strip():
+            errors.append("slack.ops_channel: must be a channel name or id")
+        else:
+            values["ops_channel"] = raw["ops_channel"].strip()
+    routes = raw.get("routes") or []
+    if not isinstance(routes, list):
+        errors.append("slack.routes: must be a list")
+        return
+    parsed = []
+    for i, route in enumerate(routes):
+        if not isinstance(route, dict):
+            errors.append(f"slack.routes[{i}]: must be a mapping")
+            continue
+        for key in sorted(set(route) - ROUTE_KEYS, key=str):
+            errors.append(f"slack.routes[{i}].{key}: unknown key (known: {', '.join(sorted(ROUTE_KEYS))})")
+        channel = route.get("channel")
+        if not isinstance(channel, str) or not channel.strip():
+            errors.append(f"slack.routes[{i}].channel: required")
+            continue
+        severity = _check_severity(route.get("min_severity", "info"), f"slack.routes[{i}].min_severity", errors)
+        prefix = route.get("jurisdiction", "")
+        if prefix and not (isinstance(prefix, str) and _JURISDICTION_RE.match(prefix)):
+            errors.append(f"slack.routes[{i}].jurisdiction: {prefix!r} is not a jurisdiction code (US, US-FL)")
+            prefix = ""
+        parsed.append(Route(channel=channel.strip(), min_severity=severity, jurisdiction=prefix or ""))
+    values["routes"] = tuple(parsed)
+
+
+def _parse_source(raw: dict, settings: Settings, env: Mapping[str, str], errors: list[str]) -> Source | None:
+    for key in sorted(set(raw) - SOURCE_KEYS, key=str):
+        hint = _closest(key, SOURCE_KEYS)
+        errors.append(f"{key}: unknown key" + (f" (did you mean {hint!r}?)" if hint else
+                                                f" (known: {', '.join(sorted(SOURCE_KEYS))})"))
+    sid = raw.get("id")
+    if sid is None or sid == "":
+        errors.append("id: required")
+    elif not isinstance(sid, str) or not _ID_RE.match(sid):
+        errors.append(f"id: {sid!r} must be lowercase letters, digits, '-', '_' or '.'")
+    url = raw.get("url")
+    if not url:
+        errors.append("url: required")
+    elif not isinstance(url, str) or not re.match(r"^https?://[^\s/?#]+", url, re.I):
+        errors.append(f"url: {url!r} is not an http(s) URL")
+    jurisdiction = raw.get("jurisdiction")
+    if not jurisdiction:
+        errors.append("jurisdiction: required (ISO 3166 code such as US, US-FL, TH, GB)")
+    elif not isinstance(jurisdiction, str) or not _JURISDICTION_RE.match(jurisdiction):
+        errors.append(f"jurisdiction: {jurisdiction!r} is not an ISO 3166 code (US, US-FL, GB; a city may add -NAME)")
+    kind = raw.get("kind", "html")
+    if kind not in KINDS:
+        errors.append(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+    name = raw.get("name", "")
+    if not isinstance(name, str):
+        errors.append("name: must be text")
+    select = raw.get("select")
+    if select is not None:
+        _check_selector(select, "select", errors)
+    exclude = raw.get("exclude", [])
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    if not isinstance(exclude, list):
+        errors.append("exclude: must be a CSS selector or a list of them")
+        exclude = []
+    for i, sel in enumerate(exclude):
+        _check_selector(sel, f"exclude[{i}]", errors)
+    if (select or exclude) and kind not in ("html",):
+        errors.append(f"select/exclude apply to html sources only, not kind {kind!r}")
+    values: dict[str, Any] = {}
+    for key, default in (("interval", settings.interval), ("timeout", settings.timeout)):
+        try:
+            values[key] = parse_duration(raw[key]) if key in raw else default
+        except ValueError as e:
+            errors.append(f"{key}: {e}")
+    min_severity = _check_severity(raw.get("min_severity", settings.min_severity), "min_severity", errors)
+    measure = raw.get("measure")
+    if measure is not None and not isinstance(measure, str):
+        errors.append("measure: must be text, e.g. 'SB 1180'")
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        errors.append("enabled: must be true or false")
+    if enabled and kind in API_KEY_ENV and not env.get(API_KEY_ENV[kind]):
+        errors.append(f"kind {kind}: set the {API_KEY_ENV[kind]} environment variable, or add `enabled: false`")
+    if errors:
+        return None
+    return Source(id=sid, url=url, jurisdiction=jurisdiction, name=name.strip(), kind=kind, select=select,
+                  exclude=tuple(exclude), min_severity=min_severity, measure=measure, enabled=enabled, **values)
+
+
+def _check_selector(selector: Any, field_name: str, errors: list[str]) -> None:
+    if not isinstance(selector, str) or not selector.strip():
+        errors.append(f"{field_name}: must be a CSS selector")
+        return
+    try:
+        soupsieve.compile(selector)
+    except Exception as e:  # soupsieve raises SelectorSyntaxError and, for some inputs, other errors
+        errors.append(f"{field_name}: {selector!r} is not a valid CSS selector ({str(e).splitlines()[0]})")
+
+
+def _closest(key: Any, known: set[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.7)
+    return match[0] if match else None

@@ -1,0 +1,49 @@
+"""Measure identifiers: bill numbers, Federal Register documents, dockets and rule numbers."""
+from __future__ import annotations
+
+import re
+
+_CHAMBER = {"senate bill": "SB", "house bill": "HB", "assembly bill": "AB", "senate file": "SF", "house file": "HF",
+            "legislative bill": "LB", "legislative document": "LD", "house resolution": "HR",
+            "senate resolution": "SR", "house joint resolution": "HJR", "senate joint resolution": "SJR"}
+BILL_RE = re.compile(
+    r"(?<![\w/])((?:C[S]/){0,3}(?:CS/)?)"
+    r"(S\.?\s?B|H\.?\s?B|A\.?\s?B|S\.?\s?F|H\.?\s?F|L\.?\s?B|L\.?\s?D|H\.?\s?R|S\.?\s?R|H\.?\s?J\.?\s?R|S\.?\s?J\.?\s?R|"
+    r"H\.?\s?C\.?\s?R|S\.?\s?C\.?\s?R|SB|HB|AB|SF|HF|LB|LD|HR|H|S|A)\.?\s?(\d{1,5})\b(?!\s*(%|mg|percent|-\d))")
+WORDY_BILL_RE = re.compile(r"\b(senate|house|assembly|legislative)\s+(bill|file|document|resolution|joint\s+resolution)"
+                           r"\s+(no\.?\s*)?(\d{1,5})\b", re.I)
+SESSION_BILL_RE = re.compile(r"(?<![\w/])((?:CS/)*)(SB|HB)\s?(\d{2}-\d{3,4})\b")  # Colorado: SB25-072
+FR_DOC_RE = re.compile(r"\b(?:FR\s+Doc\.?\s*(?:No\.?)?\s*)?((?:19|20)\d{2}-\d{5})\b")
+DOCKET_RE = re.compile(r"\b(?:Docket\s+(?:No\.?\s*)?)?(DEA-\d{3,4}|FDA-\d{4}-[A-Z]-\d{3,5})\b")
+RULE_RE = re.compile(r"\b(\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|Act\s+(?:No\.?\s*)?\d{1,4}|"
+                     r"Ordinance\s+(?:No\.?\s*)?[\w-]*\d[\w-]*|Import\s+Alert\s+\d{2}-\d{2}|Public\s+Act\s+\d+-\d+)\b",
+                     re.I)
+
+
+def find_measure(text: str) -> str | None:
+    """The first identifier in `text`, normalised ("S.B. 1180" -> "SB 1180", "Senate Bill 42" -> "SB 42")."""
+    session = SESSION_BILL_RE.search(text)
+    if session:
+        return f"{session.group(1)}{session.group(2)} {session.group(3)}"
+    m = WORDY_BILL_RE.search(text)
+    bill = BILL_RE.search(text)
+    if bill and (not m or bill.start() <= m.start()) and (len(bill.group(2).replace(".", "").replace(" ", "")) > 1
+                                                          or bill.group(1)):
+        prefix = bill.group(1).upper()
+        chamber = bill.group(2).replace(".", "").replace(" ", "").upper()
+        return f"{prefix}{chamber} {int(bill.group(3))}"
+    if m:
+        kind = re.sub(r"\s+", " ", f"{m.group(1)} {m.group(2)}".lower())
+        return f"{_CHAMBER.get(kind, kind.title())} {int(m.group(4))}"
+    for pattern in (FR_DOC_RE, DOCKET_RE, RULE_RE):
+        found = pattern.search(text)
+        if found:
+            return re.sub(r"\s+", " ", found.group(1)).strip()
+    return None
+
+
+def measure_key(measure: str | None) -> str:
+    """What stays the same while a bill advances: "CS/CS/SB 1180" and "SB 1180" are one measure."""
+    if not measure:
+        return ""
+    return re.sub(r"^(CS/)+", "", measure.upper()).replace(" ", "")

@@ -1,0 +1,48 @@
+"""Text normalisation shared by every parser: what makes two renderings of the same words compare equal."""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_SPACE_RE = re.compile(r"\s+")
+_WORD_RE = re.compile(r"\w+")
+# Per-request tokens (ASP.NET view state, CSRF nonces, cache busters): long runs mixing letters and digits.
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_+/=-]{16,}")
+_CLOCK_RE = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?\s*(?:[ap]\.?m\.?)?(?:\s*(?:[A-Z]{2,4}|UTC|GMT))?\b", re.I)
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+                         "\u00a0": " ", "\u200b": "", "\ufeff": ""})
+
+
+def clean(text: str) -> str:
+    """Collapse whitespace (including NBSP and zero-width space) into single spaces."""
+    return _SPACE_RE.sub(" ", text.translate(_QUOTES)).strip()
+
+
+def mask_volatile(text: str) -> str:
+    """Hide what changes on every request without changing meaning: tokens and clock times."""
+    return _CLOCK_RE.sub(" ", _TOKEN_RE.sub(_mask_token, text))
+
+
+def _mask_token(match: re.Match) -> str:
+    """A long run is a token when it mixes several digits and letters ("7-hydroxymitragynine" is not)."""
+    run = match.group(0)
+    digits = sum(c.isdigit() for c in run)
+    return " " if digits >= 3 and sum(c.isalpha() for c in run) >= 2 else run
+
+
+def words(text: str) -> list[str]:
+    return _WORD_RE.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def block_key(text: str) -> str:
+    """Identity of a page block: its words, case- and punctuation-insensitive, volatile tokens masked."""
+    return " ".join(words(mask_volatile(text)))
+
+
+def digest(*parts: str) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()

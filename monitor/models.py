@@ -1,0 +1,101 @@
+"""The small typed records that flow between stages: fetch -> extract -> diff -> detect -> store -> notify."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+EVENTS = ("introduced", "advanced", "passed", "enacted", "failed", "amended", "mention")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity) if severity in SEVERITIES else 0
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one request produced. `status` is ok | not_modified | error; errors never raise past fetch."""
+
+    status: str
+    url: str
+    http_status: int | None = None
+    body: bytes = b""
+    content_type: str = ""
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    error_class: str | None = None
+    error: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ok", "not_modified")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of page text (a table row, list item, paragraph, heading, feed item or API record).
+
+    `key` is its identity for diffing: normalised text for pages (so re-sorting changes nothing), the item's own id
+    for structured sources (so an edited item is a modification, not an add plus a remove). `context` holds the
+    texts that say what the block is about, nearest first: its section heading, table caption, page heading, title.
+    `fields` carries structured data (Federal Register type and effective date, a bill's number and status).
+    """
+
+    key: str
+    text: str
+    context: tuple[str, ...] = ()
+    tag: str = "p"
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": self.key, "text": self.text}
+        if self.context:
+            out["context"] = list(self.context)
+        if self.tag != "p":
+            out["tag"] = self.tag
+        if self.fields:
+            out["fields"] = dict(self.fields)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Block":
+        return cls(key=d["key"], text=d["text"], context=tuple(d.get("context", ())), tag=d.get("tag", "p"),
+                   fields=d.get("fields") or {})
+
+
+@dataclass(frozen=True)
+class Page:
+    """What extract made of a response. `problem` names why the content cannot be trusted as the page's text
+    (selector_missing, soft_error, empty, unsupported_content), leaving the stored snapshot as the reference."""
+
+    blocks: tuple[Block, ...]
+    title: str = ""
+    problem: str | None = None
+    problem_detail: str = ""
+
+
+@dataclass(frozen=True)
+class Diff:
+    added: tuple[Block, ...] = ()
+    removed: tuple[Block, ...] = ()
+    modified: tuple[tuple[Block, Block], ...] = ()  # (old, new) of the same item
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.modified)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A change judged to be about kratom's legal status: what detect hands to store."""
+
+    event: str
+    severity: str
+    summary: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    direction: str = "neutral"
+    measure: str | None = None
+    explanation: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,221 @@
+"""One check of one source, through every stage: fetch -> extract -> diff -> detect -> store.
+
+The CLI's `check` and the worker both come through here, so a source is judged the same way however it is run.
+The clock, the fetcher (its HTTP client) and the executor for CPU work are passed in.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import Executor
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Callable
+
+from .config import Config, Source
+from .detect import detect, passes_threshold
+from .diff import diff_blocks
+from .extract import extract
+from .fetch import Fetcher, Validators
+from .models import Diff, FetchResult, Page
+from .notify import route
+from .store import ChangeRecord, Snapshot, Store, iso, new_change_id
+
+# Page problems that mean "this response is not the page": the stored snapshot stays the reference.
+FAILURE_PROBLEMS = {"selector_missing", "soft_error", "empty", "unsupported_content", "unsupported_kind",
+                    "unparseable"}
+# A pass that loses this share of a page's blocks is held as suspicious rather than reported as removals.
+SUSPECT_MIN_BLOCKS = 6
+SUSPECT_LOST_SHARE = 0.6
+
+
+@dataclass
+class Outcome:
+    """How one source's check went. status: baseline | unchanged | changed | held | failed."""
+
+    source: Source
+    status: str
+    changes: list[ChangeRecord] = field(default_factory=list)
+    error: str | None = None
+    error_class: str | None = None
+    duration: float = 0.0
+    irrelevant: int = 0  # changed blocks judged not about kratom
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The CPU half of a check (parse, diff, detect), run off the event loop."""
+
+    page: Page
+    diff: Diff | None
+    findings: list
+
+
+def analyse(source: Source, result: FetchResult, previous: Snapshot | None, now: datetime) -> Analysis:
+    page = extract(source, result)
+    if page.problem or previous is None:
+        return Analysis(page, None, [])
+    diff = diff_blocks(previous.blocks, page.blocks)
+    return Analysis(page, diff, detect(source, diff, now) if diff else [])
+
+
+class Checker:
+    def __init__(self, config: Config, store: Store, fetcher: Fetcher, clock: Callable[[], datetime],
+                 executor: Executor | None = None, dry_run: bool = False):
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.clock = clock
+        self.executor = executor
+        self.dry_run = dry_run
+
+    async def check(self, source: Source) -> Outcome:
+        started = time.monotonic()
+        previous = self.store.snapshot(source.id)
+        state = self.store.source_state(source.id)
+        validators = Validators(previous.etag, previous.last_modified) if previous else None
+        result = await self.fetcher.fetch(source, validators)
+        now = self.clock()
+        if result.status == "error":
+            outcome = self._failure(source, state, now, result.error_class or "error", result.error or "failed",
+                                    result.http_status)
+        elif result.status == "not_modified" or (previous and result.body_hash == previous.body_hash):
+            outcome = self._unchanged(source, state, now, result, previous)
+        else:
+            loop = asyncio.get_running_loop()
+            analysis = await loop.run_in_executor(self.executor, analyse, source, result, previous, now)
+            outcome = self._judge(source, state, previous, result, analysis, now)
+        outcome.duration = round(time.monotonic() - started, 3)
+        return outcome
+
+    # -- outcomes -------------------------------------------------------------------------------------------
+    def _base_state(self, source: Source, state: dict, now: datetime) -> dict:
+        return {"name": source.name, "url": source.url, "jurisdiction": source.jurisdiction, "kind": source.kind,
+                "first_seen": state.get("first_seen") or iso(now), "last_checked": iso(now)}
+
+    def _healthy(self, source: Source, state: dict, now: datetime, status: str) -> tuple[dict, list[ChangeRecord]]:
+        """State for a good pass; tells the operator once when a source that was reported failing recovers."""
+        new_state = {**self._base_state(source, state, now), "last_status": status, "last_error": None,
+                     "last_error_class": None, "consecutive_failures": 0, "failing_since": None,
+                     "failure_notified": 0}
+        changes = []
+        if state.get("failure_notified"):
+            changes.append(self._operational(source, now, "source_recovered", "medium", True,
+                                             f"{source.title} is being checked again after "
+                                             f"{state.get('consecutive_failures') or 'several'} failed checks",
+                                             []))
+        return new_state, changes
+
+    def _unchanged(self, source: Source, state: dict, now: datetime, result: FetchResult,
+                   previous: Snapshot | None) -> Outcome:
+        new_state, changes = self._healthy(source, state, now, "unchanged")
+        new_state["held_passes"] = 0
+        snapshot = None
+        if previous and (result.etag or result.last_modified) and \
+                (result.etag, result.last_modified) != (previous.etag, previous.last_modified):
+            snapshot = replace(previous, etag=result.etag or previous.etag,
+                               last_modified=result.last_modified or previous.last_modified)
+        self._record(source, new_state, snapshot, changes)
+        return Outcome(source, "unchanged", changes)
+
+    def _failure(self, source: Source, state: dict, now: datetime, error_class: str, message: str,
+                 http_status: int | None = None) -> Outcome:
+        failures = int(state.get("consecutive_failures") or 0) + 1
+        threshold = self.config.settings.failure_threshold
+        new_state = {**self._base_state(source, state, now), "last_status": "failed", "last_error": message,
+                     "last_error_class": error_class, "http_status": http_status,
+                     "consecutive_failures": failures, "failing_since": state.get("failing_since") or iso(now),
+                     "failure_notified": state.get("failure_notified") or 0}
+        changes = []
+        if failures == 1 or state.get("last_error_class") != error_class and not state.get("failure_notified"):
+            changes.append(self._operational(source, now, error_class, "info", False,
+                                             f"{source.title}: {message}", [message]))
+        if failures >= threshold and not state.get("failure_notified"):
+            new_state["failure_notified"] = 1
+            changes.append(self._operational(source, now, "source_failing", "high", True,
+                                             f"{source.title} has failed {failures} checks in a row: {message}",
+                                             [message]))
+        self._record(source, new_state, None, changes)
+        return Outcome(source, "failed", changes, error=message, error_class=error_class)
+
+    def _judge(self, source: Source, state: dict, previous: Snapshot | None, result: FetchResult,
+               analysis: Analysis, now: datetime) -> Outcome:
+        page = analysis.page
+        if page.problem in FAILURE_PROBLEMS:
+            return self._failure(source, state, now, page.problem, page.problem_detail, result.http_status)
+        snapshot = Snapshot(blocks=page.blocks, taken_at=iso(now), title=page.title, etag=result.etag,
+                            last_modified=result.last_modified, body_hash=result.body_hash)
+        new_state, changes = self._healthy(source, state, now, "baseline" if previous is None else "changed")
+        if previous is None:
+            self._record(source, {**new_state, "held_passes": 0}, snapshot, changes)
+            return Outcome(source, "baseline", changes)
+        diff = analysis.diff or Diff()
+        if self._suspicious(previous, diff) and int(state.get("held_passes") or 0) + 1 < \
+                self.config.settings.suspect_passes:
+            new_state.update(last_status="held", held_passes=int(state.get("held_passes") or 0) + 1)
+            held = self._operational(
+                source, now, "suspicious_content", "info", False,
+                f"{source.title}: {len(diff.removed)} of {len(previous.blocks)} blocks vanished; held until the "
+                f"page is seen like this {self.config.settings.suspect_passes} times", [])
+            self._record(source, new_state, None, [held] if not state.get("held_passes") else [])
+            return Outcome(source, "held", [held] if not state.get("held_passes") else [])
+        new_state["held_passes"] = 0
+        legal = [self._legal(source, f, now) for f in analysis.findings]
+        if legal:
+            new_state["last_change_at"] = iso(now)
+        if not diff:
+            new_state["last_status"] = "unchanged"
+        changes.extend(legal)
+        self._record(source, new_state, snapshot, changes)
+        irrelevant = len(diff.added) + len(diff.removed) + len(diff.modified) if diff and not legal else 0
+        return Outcome(source, "changed" if legal else "unchanged", changes, irrelevant=irrelevant)
+
+    @staticmethod
+    def _suspicious(previous: Snapshot, diff: Diff) -> bool:
+        return len(previous.blocks) >= SUSPECT_MIN_BLOCKS and \
+            len(diff.removed) >= SUSPECT_LOST_SHARE * len(previous.blocks) and len(diff.added) < len(diff.removed)
+
+    # -- records --------------------------------------------------------------------------------------------
+    def _legal(self, source: Source, finding, now: datetime) -> ChangeRecord:
+        change = ChangeRecord(
+            id=new_change_id(now), source=source.id, jurisdiction=source.jurisdiction, url=source.url, kind="legal",
+            alert=passes_threshold(finding, source.min_severity), event=finding.event, severity=finding.severity,
+            summary=finding.summary, added=list(finding.added), removed=list(finding.removed),
+            detected_at=iso(now), source_name=source.title, direction=finding.direction, measure=finding.measure,
+            explanation=dict(finding.explanation))
+        change.channels = route(self.config.settings, change)
+        return change
+
+    def _operational(self, source: Source, now: datetime, event: str, severity: str, alert: bool, summary: str,
+                     added: list[str]) -> ChangeRecord:
+        change = ChangeRecord(
+            id=new_change_id(now), source=source.id, jurisdiction=source.jurisdiction, url=source.url,
+            kind="operational", alert=alert, event=event, severity=severity, summary=summary, added=added,
+            removed=[], detected_at=iso(now), source_name=source.title)
+        change.channels = route(self.config.settings, change)
+        return change
+
+    def _record(self, source: Source, state: dict, snapshot: Snapshot | None, changes: list[ChangeRecord]) -> None:
+        if not self.dry_run:
+            self.store.record(source.id, state, snapshot, changes)
+
+
+async def run_pass(checker: Checker, sources: tuple[Source, ...],
+                   on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+    """Check every source concurrently (the fetcher bounds concurrency); one failure never stops the others."""
+
+    async def one(source: Source) -> Outcome:
+        try:
+            outcome = await checker.check(source)
+        except Exception as e:  # a bug in one source's handling must not take the pass down
+            outcome = Outcome(source, "failed", error=f"internal error: {type(e).__name__}: {e}",
+                              error_class="internal_error")
+        if on_done:
+            on_done(outcome)
+        return outcome
+
+    return list(await asyncio.gather(*(one(s) for s in sources)))

@@ -1,0 +1,273 @@
+"""State in SQLite (sqlite-utils, WAL): sources seen, snapshots, changes and the alert outbox.
+
+A source's new snapshot, its changes and their outbox rows are written in one transaction (`db.atomic()`): a crash
+leaves either all of them or none, so an alert is never lost and never raised twice for one change. The outbox is
+the source of truth for delivery; rows are marked delivered only after the destination confirmed.
+No secret is ever written here.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import sqlite_utils
+
+from .models import Block
+
+SCHEMA_VERSION = 1
+DB_NAME = "monitor.db"
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def new_change_id(now: datetime) -> str:
+    """Short, sortable by time, and easy to type into `monitor show`."""
+    return f"{int(now.timestamp()):x}{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    blocks: tuple[Block, ...]
+    taken_at: str
+    title: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+
+
+@dataclass
+class ChangeRecord:
+    """A change as stored and as printed by `check --json` (see `as_json`)."""
+
+    id: str
+    source: str
+    jurisdiction: str
+    url: str
+    kind: str  # legal | operational
+    alert: bool
+    event: str
+    severity: str
+    summary: str
+    added: list[str]
+    removed: list[str]
+    detected_at: str
+    source_name: str = ""
+    direction: str = "neutral"
+    measure: str | None = None
+    explanation: dict[str, Any] = field(default_factory=dict)
+    channels: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "source": self.source, "jurisdiction": self.jurisdiction, "url": self.url,
+                "kind": self.kind, "alert": self.alert, "event": self.event, "severity": self.severity,
+                "summary": self.summary, "added": self.added, "removed": self.removed,
+                "detected_at": self.detected_at, "direction": self.direction, "measure": self.measure,
+                "source_name": self.source_name}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> "ChangeRecord":
+        return cls(id=row["id"], source=row["source_id"], jurisdiction=row["jurisdiction"], url=row["url"],
+                   kind=row["kind"], alert=bool(row["alert"]), event=row["event"], severity=row["severity"],
+                   summary=row["summary"], added=json.loads(row["added"]), removed=json.loads(row["removed"]),
+                   detected_at=row["detected_at"], source_name=row.get("source_name") or "",
+                   direction=row.get("direction") or "neutral", measure=row.get("measure"),
+                   explanation=json.loads(row.get("explanation") or "{}"))
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    change: ChangeRecord
+    channel: str
+    attempts: int
+    thread_key: str
+
+
+class Store:
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    @classmethod
+    def open(cls, state_dir: str | os.PathLike) -> "Store":
+        path = Path(state_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path / DB_NAME, timeout=30, isolation_level=None, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
+        if db.journal_mode != "wal":
+            db.enable_wal()
+        conn.execute("PRAGMA synchronous=NORMAL")
+        store = cls(db)
+        store._migrate()
+        return store
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # -- schema ---------------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        db = self.db
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise RuntimeError(f"state was written by a newer monitor (schema {version} > {SCHEMA_VERSION})")
+        with db.atomic():
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[step](db)
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                       [str(SCHEMA_VERSION)])
+
+    # -- snapshots and source state ------------------------------------------------------------------------
+    def snapshot(self, source_id: str) -> Snapshot | None:
+        row = self.db.execute("SELECT * FROM snapshots WHERE source_id = ?", [source_id]).fetchone()
+        if row is None:
+            return None
+        cols = [d[0] for d in self.db.execute("SELECT * FROM snapshots LIMIT 0").description]
+        r = dict(zip(cols, row))
+        return Snapshot(blocks=tuple(Block.from_dict(b) for b in json.loads(r["blocks"])), taken_at=r["taken_at"],
+                        title=r["title"] or "", etag=r["etag"], last_modified=r["last_modified"],
+                        body_hash=r["body_hash"])
+
+    def source_state(self, source_id: str) -> dict[str, Any]:
+        rows = list(self.db.query("SELECT * FROM sources WHERE id = ?", [source_id]))
+        return rows[0] if rows else {}
+
+    def record(self, source_id: str, state: dict[str, Any], snapshot: Snapshot | None = None,
+               changes: Sequence[ChangeRecord] = ()) -> None:
+        """One source's pass, all or nothing: its state, its new snapshot, its changes and their outbox rows."""
+        with self.db.atomic():
+            self.db["sources"].upsert({"id": source_id, **state}, pk="id", alter=True)
+            if snapshot is not None:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO snapshots (source_id, taken_at, title, blocks, block_count, etag, "
+                    "last_modified, body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [source_id, snapshot.taken_at, snapshot.title,
+                     json.dumps([b.to_dict() for b in snapshot.blocks], ensure_ascii=False),
+                     len(snapshot.blocks), snapshot.etag, snapshot.last_modified, snapshot.body_hash])
+            for change in changes:
+                self._insert_change(change)
+
+    def _insert_change(self, c: ChangeRecord) -> None:
+        self.db.execute(
+            "INSERT INTO changes (id, source_id, source_name, jurisdiction, url, detected_at, kind, alert, event, "
+            "severity, direction, measure, summary, added, removed, explanation) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [c.id, c.source, c.source_name, c.jurisdiction, c.url, c.detected_at, c.kind, int(c.alert), c.event,
+             c.severity, c.direction, c.measure, c.summary, json.dumps(c.added, ensure_ascii=False),
+             json.dumps(c.removed, ensure_ascii=False), json.dumps(c.explanation, ensure_ascii=False)])
+        if c.alert:
+            from .detect.measures import measure_key
+
+            thread_key = f"{c.source}:{measure_key(c.measure)}" if c.kind == "legal" else ""
+            for channel in c.channels or ("",):
+                self.db.execute(
+                    "INSERT INTO outbox (change_id, channel, thread_key, created_at, status, attempts, "
+                    "next_attempt_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
+                    [c.id, channel, thread_key, c.detected_at, c.detected_at])
+
+    # -- outbox ---------------------------------------------------------------------------------------------
+    def due_outbox(self, now: datetime, limit: int = 500) -> list[OutboxItem]:
+        rows = self.db.query(
+            "SELECT o.id AS outbox_id, o.channel, o.attempts, o.thread_key, c.* FROM outbox o "
+            "JOIN changes c ON c.id = o.change_id WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
+            "ORDER BY o.id LIMIT ?", [iso(now), limit])
+        return [OutboxItem(id=r["outbox_id"], change=ChangeRecord.from_row(r), channel=r["channel"] or "",
+                           attempts=r["attempts"], thread_key=r["thread_key"] or "") for r in rows]
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {r["status"]: r["n"] for r in self.db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")}
+
+    def mark_delivered(self, outbox_id: int, now: datetime, ts: str | None, channel_id: str | None) -> None:
+        self.db.execute("UPDATE outbox SET status = 'delivered', delivered_at = ?, ts = ?, channel_id = ?, "
+                        "attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                        [iso(now), ts, channel_id, outbox_id])
+
+    def mark_attempt_failed(self, outbox_id: int, error: str, next_attempt: datetime, permanent: bool) -> None:
+        self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
+                        "status = ? WHERE id = ?",
+                        [error[:500], iso(next_attempt), "held" if permanent else "pending", outbox_id])
+
+    def release_held(self, now: datetime) -> int:
+        """Put rows held for a permanent error (bad token, missing channel) back in line once config changed."""
+        cur = self.db.execute("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'held'",
+                              [iso(now)])
+        return cur.rowcount
+
+    def thread_ts(self, channel: str, thread_key: str) -> str | None:
+        if not thread_key:
+            return None
+        row = self.db.execute("SELECT ts FROM threads WHERE channel = ? AND thread_key = ?",
+                              [channel, thread_key]).fetchone()
+        return row[0] if row else None
+
+    def set_thread(self, channel: str, thread_key: str, ts: str) -> None:
+        if thread_key and ts:
+            self.db.execute("INSERT OR IGNORE INTO threads (channel, thread_key, ts) VALUES (?, ?, ?)",
+                            [channel, thread_key, ts])
+
+    # -- reading --------------------------------------------------------------------------------------------
+    def change(self, change_id: str) -> ChangeRecord | None:
+        rows = list(self.db.query("SELECT * FROM changes WHERE id = ?", [change_id]))
+        if not rows:
+            rows = list(self.db.query("SELECT * FROM changes WHERE id LIKE ? ORDER BY id LIMIT 2", [change_id + "%"]))
+            if len(rows) != 1:
+                return None
+        return ChangeRecord.from_row(rows[0])
+
+    def deliveries(self, change_id: str) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT channel, status, attempts, ts, delivered_at, last_error FROM outbox "
+                                  "WHERE change_id = ? ORDER BY id", [change_id]))
+
+    def history(self, source_id: str | None = None, limit: int = 20) -> list[ChangeRecord]:
+        where, params = ("WHERE source_id = ?", [source_id]) if source_id else ("", [])
+        rows = self.db.query(f"SELECT * FROM changes {where} ORDER BY detected_at DESC, id DESC LIMIT ?",
+                             [*params, limit])
+        return [ChangeRecord.from_row(r) for r in rows]
+
+    def sources(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM sources ORDER BY id"))
+
+    def latest_legal_by_jurisdiction(self) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT jurisdiction, event, severity, summary, detected_at, id FROM changes c WHERE kind = 'legal' AND "
+            "id = (SELECT id FROM changes d WHERE d.kind = 'legal' AND d.jurisdiction = c.jurisdiction "
+            "ORDER BY detected_at DESC, id DESC LIMIT 1) ORDER BY jurisdiction"))
+
+    def set_schedule(self, next_runs: Iterable[tuple[str, str | None]]) -> None:
+        with self.db.atomic():
+            for source_id, next_run in next_runs:
+                self.db["sources"].upsert({"id": source_id, "next_run": next_run}, pk="id", alter=True)
+
+
+def _migrate_1(db: sqlite_utils.Database) -> None:
+    db.execute("""CREATE TABLE IF NOT EXISTS sources (
+        id TEXT PRIMARY KEY, name TEXT, url TEXT, jurisdiction TEXT, kind TEXT, first_seen TEXT,
+        last_checked TEXT, last_status TEXT, last_error TEXT, last_error_class TEXT, http_status INTEGER,
+        last_duration REAL, consecutive_failures INTEGER DEFAULT 0, failing_since TEXT,
+        failure_notified INTEGER DEFAULT 0, held_passes INTEGER DEFAULT 0, last_change_at TEXT, next_run TEXT)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS snapshots (
+        source_id TEXT PRIMARY KEY, taken_at TEXT, title TEXT, blocks TEXT, block_count INTEGER, etag TEXT,
+        last_modified TEXT, body_hash TEXT)""")
+    db.execute("""CREATE TABLE IF NOT EXISTS changes (
+        id TEXT PRIMARY KEY, source_id TEXT, source_name TEXT, jurisdiction TEXT, url TEXT, detected_at TEXT,
+        kind TEXT, alert INTEGER, event TEXT, severity TEXT, direction TEXT, measure TEXT, summary TEXT,
+        added TEXT, removed TEXT, explanation TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS changes_source ON changes (source_id, detected_at)")
+    db.execute("""CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, change_id TEXT REFERENCES changes(id), channel TEXT,
+        thread_key TEXT, created_at TEXT, status TEXT, attempts INTEGER DEFAULT 0, next_attempt_at TEXT,
+        last_error TEXT, ts TEXT, channel_id TEXT, delivered_at TEXT)""")
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (status, next_attempt_at)")
+    db.execute("""CREATE TABLE IF NOT EXISTS threads (
+        channel TEXT, thread_key TEXT, ts TEXT, PRIMARY KEY (channel, thread_key))""")
+
+
+MIGRATIONS = {1: _migrate_1}

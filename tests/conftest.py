@@ -1,0 +1,223 @@
+"""Shared test fixtures: a real HTTP page server and a fake Slack Web API on 127.0.0.1, and a CLI runner.
+
+Tests drive the product as a user would: real HTTP, the real slack-sdk, `python -m monitor` as a subprocess.
+"""
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+Handler = Callable[[http.server.BaseHTTPRequestHandler], Response | None]
+
+
+class LoopbackServer:
+    """Serves scripted responses by path. A route is a Response, a callable(request) -> Response, or bytes.
+
+    Every request is recorded (method, path, headers, body) so tests can check what the bot sent.
+    """
+
+    def __init__(self):
+        self.routes: dict[str, Response | Handler | bytes] = {}
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        server = self
+
+        class _Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                path = self.path.split("?")[0]
+                with server.lock:
+                    server.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
+                                            "body": body, "time": time.monotonic()})
+                route = server.routes.get(path, Response(404, b"<html><body><h1>Not Found</h1></body></html>"))
+                self.request_body = body
+                response = route(self) if callable(route) else route
+                if response is None:  # the handler wrote the response itself
+                    return
+                if isinstance(response, bytes):
+                    response = Response(200, response, {"Content-Type": "text/html; charset=utf-8"})
+                if response.delay:
+                    time.sleep(response.delay)
+                self.send_response(response.status)
+                headers = {"Content-Type": "text/html; charset=utf-8", **response.headers}
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(response.body)
+
+            do_GET = do_POST = do_HEAD = _serve
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def requests_to(self, path: str) -> list[dict]:
+        with self.lock:
+            return [r for r in self.requests if r["path"].split("?")[0] == path]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class FakeSlack:
+    """Answers like Slack's Web API (chat.postMessage) and an incoming webhook, on a LoopbackServer.
+
+    `script` holds responses to give, in order, before falling back to success: each is a Response.
+    """
+
+    def __init__(self, server: LoopbackServer):
+        self.server = server
+        self.posts: list[dict] = []
+        self.script: list[Response] = []
+        self.ts = 0
+        server.routes["/api/chat.postMessage"] = self._post
+        server.routes["/webhook"] = self._webhook
+
+    @property
+    def api_url(self) -> str:
+        return self.server.url("/api/")
+
+    @property
+    def webhook_url(self) -> str:
+        return self.server.url("/webhook")
+
+    def _next_scripted(self) -> Response | None:
+        with self.server.lock:
+            return self.script.pop(0) if self.script else None
+
+    def _post(self, request) -> Response:
+        scripted = self._next_scripted()
+        if scripted:
+            return scripted
+        payload = _payload(request)
+        with self.server.lock:
+            self.ts += 1
+            ts = f"1700000000.{self.ts:06d}"
+            self.posts.append({**payload, "_ts": ts, "_auth": request.headers.get("Authorization", "")})
+        return Response(200, json.dumps({"ok": True, "channel": "C0KRATOM", "ts": ts}).encode(),
+                        {"Content-Type": "application/json; charset=utf-8"})
+
+    def _webhook(self, request) -> Response:
+        scripted = self._next_scripted()
+        if scripted:
+            return scripted
+        with self.server.lock:
+            self.posts.append(_payload(request))
+        return Response(200, b"ok", {"Content-Type": "text/plain"})
+
+
+def _payload(request) -> dict:
+    body = request.request_body
+    ctype = request.headers.get("Content-Type", "")
+    if "json" in ctype:
+        return json.loads(body or b"{}")
+    from urllib.parse import parse_qs
+
+    return {k: v[0] for k, v in parse_qs(body.decode()).items()}
+
+
+def slack_error(error: str, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(status, json.dumps({"ok": False, "error": error}).encode(),
+                    {"Content-Type": "application/json", **(headers or {})})
+
+
+@pytest.fixture
+def server():
+    s = LoopbackServer()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def slack(server):
+    return FakeSlack(server)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment a user would have, minus any Slack/monitor settings of the machine running the tests."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "MONITOR_", "LEGISCAN_", "OPENSTATES_"))}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
+
+
+class Project:
+    """A sources.yaml and a state directory in a temporary folder, and `monitor` run against them."""
+
+    def __init__(self, tmp_path: Path):
+        self.dir = tmp_path
+        self.sources = tmp_path / "sources.yaml"
+        self.state = tmp_path / "state"
+        self.env = clean_env()
+
+    def write(self, sources: list[dict] | str, settings: dict | None = None) -> None:
+        if isinstance(sources, str):
+            self.sources.write_text(sources, encoding="utf-8")
+            return
+        doc = {"settings": settings or {}, "sources": sources} if settings else {"sources": sources}
+        self.sources.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    def run(self, *args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "monitor", "--sources", str(self.sources),
+                               "--state-dir", str(self.state), *args],
+                              env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+
+    def check(self, *args: str, **kw) -> tuple[subprocess.CompletedProcess, list[dict]]:
+        result = self.run("check", "--json", *args, **kw)
+        return result, [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+@pytest.fixture
+def project(tmp_path):
+    return Project(tmp_path)
+
+
+def bill_page(title: str, rows: list[tuple[str, str, str]], extra: str = "") -> bytes:
+    """A Florida-Senate-like bill page: chrome, a snapshot heading, a history table."""
+    trs = "".join(f"<tr><td>{d}</td><td>{c}</td><td>{a}</td></tr>" for d, c, a in rows)
+    return (f"<!DOCTYPE html><html><head><title>{title}</title><script>var t={time.time()};</script></head><body>"
+            f"<header><a href='/'>Florida Senate</a></header><nav><ul><li>Home</li><li>Bills</li></ul></nav>"
+            f"<main><div id='snapshot'><h1>{title}</h1></div>{extra}"
+            f"<div id='tabBodyBillHistory'><table class='tbl'><thead><tr><th>Date</th><th>Chamber</th>"
+            f"<th>Action</th></tr></thead><tbody>{trs}</tbody></table></div></main>"
+            f"<footer>Page generated {time.time()}</footer></body></html>").encode()
