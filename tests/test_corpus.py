@@ -1,0 +1,90 @@
+"""The labelled corpus in tests/corpus/: every labelled alert raised with an acceptable event, no alert otherwise.
+
+Each case is a directory with case.yaml and the pages a source serves on successive passes (see
+tests/corpus/README.md). The pages are served over real HTTP on 127.0.0.1 and checked by the same Checker the CLI
+and the worker use, with the clock set to the case's date.
+"""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import Response
+from monitor.config import parse_config
+from monitor.fetch import Fetcher
+from monitor.models import severity_rank
+from monitor.pipeline import Checker
+from monitor.store import Store
+
+CORPUS = Path(__file__).parent / "corpus"
+CASES = sorted(p.parent for p in CORPUS.glob("*/case.yaml"))
+CONTENT_TYPES = {".html": "text/html", ".htm": "text/html", ".xml": "application/xml", ".rss": "application/rss+xml",
+                 ".atom": "application/atom+xml", ".json": "application/json"}
+
+
+def load_case(path: Path) -> dict:
+    return yaml.safe_load((path / "case.yaml").read_text(encoding="utf-8"))
+
+
+def run_case(case_dir: Path, server, tmp_path: Path) -> list:
+    case = load_case(case_dir)
+    source = {"id": "case", "url": server.url(f"/{case_dir.name}"), **case["source"]}
+    config = parse_config(yaml.safe_dump({"settings": {"retries": 0, "timeout": 10}, "sources": [source]}),
+                          env={"LEGISCAN_API_KEY": "test", "OPENSTATES_API_KEY": "test"})
+    now = case.get("now") or "2026-11-25"
+    clock = lambda: datetime.fromisoformat(str(now)).replace(hour=12, tzinfo=timezone.utc)  # noqa: E731
+    pages = case["pages"]
+    statuses = case.get("statuses") or [200] * len(pages)
+    store = Store.open(tmp_path / "state")
+    changes = []
+
+    async def passes():
+        fetcher = Fetcher(config.settings)
+        checker = Checker(config, store, fetcher, clock)
+        try:
+            for n, (page, status) in enumerate(zip(pages, statuses)):
+                body = (case_dir / page).read_bytes() if page else b""
+                ctype = CONTENT_TYPES.get(Path(page).suffix, "text/html") if page else "text/html"
+                server.routes[f"/{case_dir.name}"] = Response(status, body, {"Content-Type": ctype})
+                outcome = await checker.check(config.sources[0])
+                if n:
+                    changes.extend(outcome.changes)
+        finally:
+            await fetcher.aclose()
+
+    try:
+        asyncio.run(passes())
+    finally:
+        store.close()
+    return changes
+
+
+@pytest.mark.parametrize("case_dir", CASES, ids=[c.name for c in CASES])
+def test_corpus_case(case_dir, server, tmp_path):
+    expect = load_case(case_dir)["expect"]
+    changes = run_case(case_dir, server, tmp_path)
+    alerts = [c for c in changes if c.kind == "legal" and c.alert]
+    described = [(c.event, c.severity, c.measure, c.summary) for c in alerts]
+    if not expect["alert"]:
+        assert not alerts, f"expected no alert, got {described}"
+    else:
+        good = [c for c in alerts if c.event in expect["events"]]
+        assert good, f"expected an alert with event in {expect['events']}, got {described}"
+        if expect.get("measure"):
+            assert any(expect["measure"].replace(" ", "").upper() in (c.measure or "").replace(" ", "").upper()
+                       for c in good), f"expected measure {expect['measure']!r}, got {described}"
+        if expect.get("severity_at_least"):
+            assert any(severity_rank(c.severity) >= severity_rank(expect["severity_at_least"]) for c in good), described
+    if expect.get("operational"):
+        events = [c.event for c in changes if c.kind == "operational"]
+        assert expect["operational"] in events, f"expected operational {expect['operational']!r}, got {events}"
+
+
+def test_corpus_is_big_enough_and_balanced():
+    labels = [load_case(c)["expect"]["alert"] for c in CASES]
+    assert len(labels) >= 40
+    assert 0.3 <= sum(labels) / len(labels) <= 0.7
