@@ -1,0 +1,87 @@
+"""Extraction into blocks with context, and the block diff that ignores order, layout and volatile tokens."""
+from __future__ import annotations
+
+from monitor.config import Source
+from monitor.diff import diff_blocks
+from monitor.extract.html import extract_html
+
+SRC = Source(id="s", url="http://x", jurisdiction="US-FL", name="Bill")
+
+
+def blocks(html: str | bytes, **kw):
+    src = Source(id="s", url="http://x", jurisdiction="US-FL", name="Bill", **kw)
+    return extract_html(src, html.encode() if isinstance(html, str) else html)
+
+
+def test_rows_are_units_with_headings_caption_and_title_as_context():
+    p = blocks("<html><head><title>SB 42</title></head><body><nav>Home</nav><main><h1>SB 42: Kratom</h1>"
+               "<h2>History</h2><table><caption>Actions</caption><tr><td>01/13</td><td>Intro<b>duced</b></td></tr>"
+               "</table></main><footer>Generated now</footer></body></html>")
+    row = [b for b in p.blocks if b.tag == "tr"][0]
+    assert row.text == "01/13 Introduced"
+    assert row.context == ("Actions", "History", "SB 42: Kratom", "SB 42", "Bill")
+    assert not any("Home" in b.text or "Generated" in b.text for b in p.blocks)
+
+
+def test_selector_and_its_absence():
+    html = "<html><body><div id='a'><p>kept</p></div><p>dropped</p></body></html>"
+    assert [b.text for b in blocks(html, select="#a").blocks] == ["kept"]
+    missing = blocks(html, select="#gone")
+    assert missing.problem == "selector_missing" and missing.blocks == ()
+
+
+def test_aspnet_form_wrapper_is_kept_but_hidden_inputs_and_stamps_dropped():
+    html = ("<html><body><form id='aspnetForm'><input type='hidden' name='__VIEWSTATE' value='dGhpcyBpcyA4ZjM5'>"
+            "<table><tr><td>SB 154</td><td>Signed by the Governor. Becomes Act No. 41.</td></tr></table>"
+            "<p>Page last updated: 11/25/2026 10:01 AM</p>" + "<p>filler text here</p>" * 30 + "</form></body></html>")
+    texts = [b.text for b in blocks(html).blocks]
+    assert "SB 154 Signed by the Governor. Becomes Act No. 41." in texts
+    assert not any("last updated" in t for t in texts)
+
+
+def test_windows_1252_meta_charset_and_thai_utf8():
+    html = ('<html><head><meta charset="windows-1252"></head><body><p>\u201cKratom\u201d is \u2018banned\u2019</p>'
+            '</body></html>').encode("cp1252")
+    assert blocks(html).blocks[0].text == "\"Kratom\" is 'banned'"
+    thai = '<html><head><meta charset="utf-8"></head><body><p>พระราชบัญญัติพืชกระท่อม</p></body></html>'.encode()
+    assert blocks(thai).blocks[0].text == "พระราชบัญญัติพืชกระท่อม"
+
+
+def test_soft_error_page_is_a_problem():
+    html = ("<html><head><title>Page Not Found</title></head><body><nav>Home | Bills</nav><main><h1>Sorry</h1>"
+            "<p>The page you requested could not be found.</p></main></body></html>")
+    assert blocks(html).problem == "soft_error"
+
+
+def diff(before: str, after: str):
+    return diff_blocks(blocks(before).blocks, blocks(after).blocks)
+
+
+def test_resorted_rows_and_whitespace_are_no_change():
+    before = "<table><tr><td>A kratom</td></tr><tr><td>B&amp;C</td></tr></table>"
+    after = "<table><tr><td>B&#38;C</td></tr><tr><td>A\n   kratom&nbsp;</td></tr></table>"
+    assert not diff(before, after)
+
+
+def test_redesign_with_same_words_is_no_change():
+    before = "<table><tr><td>01/13/2026</td><td>Filed</td></tr><tr><td>01/20/2026</td><td>Referred</td></tr></table>"
+    after = ("<div class='history'><ul><li><span>01/13/2026</span> — Filed</li></ul>"
+             "<div><div>01/20/2026</div><div>Referred</div></div></div>")
+    assert not diff(before, after)
+
+
+def test_tokens_and_clock_times_are_masked():
+    assert not diff("<p>Kratom session a8F3c9E1b2D4f6A7e9 at 10:15 AM</p>",
+                    "<p>Kratom session Zz9x8c7v6b5n4m3l2k at 11:42 PM</p>")
+
+
+def test_added_row_and_duplicate_row():
+    rows = "<tr><td>01/13 Filed</td></tr>"
+    d = diff(f"<table>{rows}</table>", f"<table>{rows}<tr><td>02/26 Passed</td></tr>{rows}</table>")
+    assert [b.text for b in d.added] == ["02/26 Passed", "01/13 Filed"] and not d.removed
+
+
+def test_near_identical_blocks_pair_as_modified():
+    d = diff("<p>Kratom ban effective August 1, 2025 statewide.</p>",
+             "<p>Kratom ban effective October 1, 2025 statewide.</p>")
+    assert len(d.modified) == 1 and not d.added and not d.removed
