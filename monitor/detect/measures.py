@@ -15,7 +15,7 @@ WORDY_BILL_RE = re.compile(r"\b(senate|house|assembly|legislative)\s+(bill|file|
 SESSION_BILL_RE = re.compile(r"(?<![\w/])((?:CS/)*)(SB|HB)\s?(\d{2}-\d{3,4})\b")  # Colorado: SB25-072
 FR_DOC_RE = re.compile(r"\b(?:FR\s+Doc\.?\s*(?:No\.?)?\s*)?((?:19|20)\d{2}-\d{5})\b")
 DOCKET_RE = re.compile(r"\b(?:Docket\s+(?:No\.?\s*)?)?(DEA-\d{3,4}|FDA-\d{4}-[A-Z]-\d{3,5})\b")
-RULE_RE = re.compile(r"\b(\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|Act\s+(?:No\.?\s*)?\d{1,4}|"
+RULE_RE = re.compile(r"\b(R\d{2,3}-\d{1,4}(?:-\d{1,4})?|\d{3,4}:\d{1,2}-\d{1,2}-\d{1,3}(?:\.\d+)?|\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|Act\s+(?:No\.?\s*)?\d{1,4}|"
                      r"Ordinance\s+(?:No\.?\s*)?[\w-]*\d[\w-]*|Import\s+Alert\s+\d{2}-\d{2}|Public\s+Act\s+\d+-\d+)\b",
                      re.I)
 
@@ -27,8 +27,7 @@ def find_measure(text: str) -> str | None:
         return f"{session.group(1)}{session.group(2)} {session.group(3)}"
     m = WORDY_BILL_RE.search(text)
     bill = BILL_RE.search(text)
-    if bill and (not m or bill.start() <= m.start()) and (len(bill.group(2).replace(".", "").replace(" ", "")) > 1
-                                                          or bill.group(1)):
+    if bill and (not m or bill.start() <= m.start()) and _plausible_bill(bill):
         prefix = bill.group(1).upper()
         chamber = bill.group(2).replace(".", "").replace(" ", "").upper()
         return f"{prefix}{chamber} {int(bill.group(3))}"
@@ -42,8 +41,17 @@ def find_measure(text: str) -> str | None:
     return None
 
 
+def _plausible_bill(match: re.Match) -> bool:
+    """"SB 12" always; a bare "H 1003" / "S.1180" only with two or more digits; never "A 1"."""
+    chamber = match.group(2).replace(".", "").replace(" ", "")
+    if len(chamber) > 1 or match.group(1):
+        return True
+    return chamber in ("H", "S") and len(match.group(3)) >= 2
+
+
 def measure_key(measure: str | None) -> str:
     """What stays the same while a bill advances: "CS/CS/SB 1180" and "SB 1180" are one measure."""
     if not measure:
         return ""
-    return re.sub(r"^(CS/)+", "", measure.upper()).replace(" ", "")
+    key = re.sub(r"^(CS/)+", "", measure.upper()).replace(" ", "")
+    return re.sub(r"^([HS])(\d)", r"\1B\2", key)  # Florida's "S 1180" is SB 1180

@@ -43,7 +43,8 @@ EVENT_PATTERNS: dict[str, re.Pattern] = {
         r"\bbec(ame|omes)\s+(public\s+)?act\s+(no\.?\s*)?\d", r"\bact\s+no\.?\s*\d+", r"\bpublic\s+act\s+\d",
         r"\bchaptered\b", r"\bchapter\s+no\.?\s*\d", r"\bchapter\s+(19|20)\d\d-\d+", r"\bsession\s+law\b", r"\bsigned\s+by\s+governor",
         r"\bwithout\s+(the\s+)?governor'?s\s+signature", r"\blaw\s+without\s+signature",
-        r"\b(takes?|took|taking)\s+effect\b", r"\bin\s+effect\b", r"\b(entered|enters|come|comes|came)\s+into\s+force\b",
+        r"\b(takes?|took|taking)\s+effect\b", r"\bnow\s+in\s+effect\b", r"\b(went|goes|go)\s+into\s+effect\b",
+        r"\beffective\s+upon\s+(passage|adoption|signature|approval|publication)\b", r"\bfinal\s+decisions?\b", r"\b(entered|enters|come|comes|came)\s+into\s+force\b",
         r"\bnow\s+in\s+force\b", r"\bfinal\s+rule\b", r"\binterim\s+final\s+rule\b",
         r"\btemporary\s+(scheduling\s+)?order\b", r"\btemporary\s+placement\b.{0,60}\bschedule\b",
         r"\bemergency\s+(rule|regulation|scheduling|order)\b", r"\bplaced?\s+(temporarily\s+)?in(to)?\s+schedule\b",
@@ -54,7 +55,10 @@ EVENT_PATTERNS: dict[str, re.Pattern] = {
         r"\bordinance\s+(adopted|passed|approved)\b", r"\b(adopted|passed)\s+(an?\s+)?ordinance\b",
         r"\broyal\s+assent\b", r"\bpublished\s+in\s+the\s+(royal\s+)?gazette\b", r"\bgazetted\b",
         r"\bprom(ulgated|ulgation)\b", r"\bnow\s+(illegal|banned|prohibited|scheduled)\b",
-        r"\bcame\s+into\s+effect\b", r"ประกาศในราชกิจจานุเบกษา|มีผลบังคับใช้",
+        r"\bcame\s+into\s+effect\b",
+        # Malay: royal assent, gazetted, in force. Thai: in force, a committee's or ministry's notification, the Gazette.
+        r"\bperkenan\s+diraja\b", r"\bdiwartakan\b", r"\bberkuat\s?kuasa\b",
+        r"มีผลบังคับใช้|มีผลใช้บังคับ|ประกาศคณะกรรมการ|ประกาศกระทรวง|ราชกิจจานุเบกษา",
     ),
     "failed": _any(
         r"\bveto(ed|es)?\b(?!\s+overrid)", r"\bdied\b", r"\bdead\b", r"\bfail(ed|s)\b", r"\bwithdrawn\b",
@@ -63,6 +67,8 @@ EVENT_PATTERNS: dict[str, re.Pattern] = {
         r"\brejected\b", r"\bdo\s+not\s+pass\b", r"\bunfavorabl[ey]\b", r"\binexpedient\s+to\s+legislate\b",
         r"\bstricken\s+from\b", r"\bnot\s+(be\s+)?(adopted|enacted|proceed)", r"\bno\s+further\s+action\b",
         r"\b(motion|bill)\s+(lost|failed)\b", r"\brescind(ed|s)?\b", r"\brepeal(ed|s)?\s+(the\s+)?(emergency\s+)?rule\b",
+        r"\baccompanied\s+(a\s+)?study\s+order\b", r"\bsent\s+to\s+study\b", r"\bleave\s+to\s+withdraw\b",
+        r"\bought\s+not\s+to\s+pass\b", r"\breported\s+adversely\b", r"\bditarik\s+balik\b", r"\bditolak\b",
     ),
     "passed": _any(
         r"\bpassed\s+both\s+(houses|chambers)\b", r"\benrolled\b", r"\benrollment\b",
@@ -83,6 +89,8 @@ EVENT_PATTERNS: dict[str, re.Pattern] = {
         r"\bnow\s+in\b", r"\brecommended\s+(for\s+passage|do\s+pass|as\s+amended)\b", r"\bordered\s+(to|engrossed)",
         r"\byeas?\s*[:\-]?\s*\d+\s*[,;]?\s*nays?\s*[:\-]?\s*\d+", r"\bayes\s*\d+", r"\bcrossed\s+over\b",
         r"\breport\s+(filed|adopted)\b", r"\bcommittee\s+report\b", r"\bsubstituted\s+for\b",
+        r"\breported\s*[-:\u2013]?\s*(substitute|amended|favorabl|from\s+committee)", r"^\W*(\S+\s+){0,3}reported\b",
+        r"\bdiluluskan\b", r"\bbacaan\s+kali\s+(kedua|ketiga)\b",
     ),
     "introduced": _any(
         r"\bintroduced\b", r"\bpre-?filed\b", r"\bfiled\b", r"\bfirst\s+reading\b", r"\b1st\s+reading\b",
@@ -94,6 +102,7 @@ EVENT_PATTERNS: dict[str, re.Pattern] = {
         r"\bdraft\s+(bill|regulation|rule|ordinance|decision)\b", r"\binterim\s+decision\b",
         r"\brulemaking\b", r"\bnotice\s+of\s+(rule\s+development|public\s+hearing)\b",
         r"\bfirst\s+read\b", r"\bassigned\s+to\s+(the\s+)?committee\b", r"\bsponsor(ed|s)?\s+by\b",
+        r"\bbacaan\s+kali\s+pertama\b", r"\bdibentangkan\b", r"ร่างพระราชบัญญัติ|ร่างประกาศ|ร่างกฎ|รับฟังความคิดเห็น",
     ),
     "amended": _any(
         r"\bamended\b", r"\bamendments?\s+(adopted|filed|offered|agreed)\b", r"\bamends?\b",
@@ -149,3 +158,14 @@ SUBSIDIARY_ACTION_RE = re.compile(
     r"\b(floor\s+|committee\s+)?(amendments?|motions?(\s+to\s+\w+)?)\s*(no\.?\s*)?[\w.\-]*\s*(\([^)]*\)\s*)?"
     r"(was\s+|were\s+)?(failed|fails|withdrawn|tabled|rejected|lost|not\s+adopted|laid\s+on\s+(the\s+)?table|"
     r"ruled\s+out\s+of\s+order)", re.I)
+
+# Statements that something is NOT yet law: removed before matching, so "not yet in effect" is no enactment.
+NEGATED_RE = re.compile(r"\b(is\s+|are\s+)?not\s+(yet\s+)?(in\s+effect|effective|in\s+force|law|final|adopted|enacted)\b",
+                        re.I)
+# Where Westminster usage holds, a bill "tabled" in parliament is introduced, not killed.
+WESTMINSTER = {"GB", "AU", "MY", "NZ", "CA", "IN", "SG", "IE", "ZA"}
+TABLED_RE = re.compile(r"\btabled\b", re.I)
+# A status heading over a list ("Ordinances Introduced", "Bills Signed") gives its rows their event.
+LIST_HEADING_RE = re.compile(r"\b(introduced|pending|proposed|adopted|passed|enacted|signed|approved|vetoed|"
+                             r"withdrawn|failed)\b", re.I)
+CHAMBER_RE = re.compile(r"\b(senate|house|assembly|dewan\s+rakyat|dewan\s+negara|commons|lords)\b", re.I)
