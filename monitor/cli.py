@@ -12,14 +12,14 @@ import os
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Sequence
 
 from . import __version__
 from .config import Config, ConfigError, load_config
 from .fetch import Fetcher
 from .jurisdictions import jurisdiction_name
-from .notify import deliver_pending, make_notifier
+from .notify import deliver_pending, make_notifier, probe_alert
 from .notify.console import format_change
 from .pipeline import Checker, Outcome, run_pass
 from .store import Store
@@ -66,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--json", action="store_true", help="JSON lines")
     s = sub.add_parser("show", help="one change in full, with why it was judged so")
     s.add_argument("change_id", metavar="CHANGE_ID")
+    d = sub.add_parser("deliver", help="send the alerts waiting in the outbox now, ignoring the retry delay")
+    d.add_argument("--retry-held", action="store_true",
+                   help="also retry alerts Slack refused (once the cause is fixed)")
+    sub.add_parser("test-slack", help="post a test message to each configured Slack channel; say what is wrong")
     return p
 
 
@@ -118,9 +122,9 @@ def cmd_check(args) -> int:
             deliver_pending(store, notifier, utcnow)
         outcomes = asyncio.run(_check(config, store, sources, args.dry_run, progress=human))
         if not args.dry_run:
-            report = deliver_pending(store, notifier, utcnow)
-            for error in dict.fromkeys(report.errors):
-                print(f"monitor: alert delivery: {error}", file=sys.stderr)
+            reminder = deliver_pending(store, notifier, utcnow).reminder()
+            if reminder:
+                print(f"monitor: {reminder}", file=sys.stderr)
     finally:
         store.close()
     changes = [c for o in outcomes for c in o.changes]
@@ -178,7 +182,7 @@ def _print_human(outcomes: list[Outcome], changes, notifier_name: str, dry_run: 
 def cmd_run(args) -> int:
     from .worker import run_worker
 
-    return run_worker(args.sources, args.state_dir, log_format=args.log_format, verbose=args.verbose)
+    return run_worker(args.sources, args.state_dir, clock=utcnow, log_format=args.log_format, verbose=args.verbose)
 
 
 def cmd_status(args) -> int:
@@ -194,6 +198,7 @@ def cmd_status(args) -> int:
         rows = {r["id"]: r for r in store.sources()}
         jurisdictions = store.latest_legal_by_jurisdiction()
         outbox = store.outbox_counts()
+        undelivered = store.undelivered()
     finally:
         store.close()
     ids = list(configured) + [i for i in rows if i not in configured]
@@ -218,7 +223,51 @@ def cmd_status(args) -> int:
              j["detected_at"], (j["summary"] or "")[:90]) for j in jurisdictions])
     if outbox:
         print("\nAlert outbox: " + ", ".join(f"{n} {status}" for status, n in sorted(outbox.items())))
+    if undelivered:
+        _print_table([("CHANGE", "CHANNEL", "STATUS", "ATTEMPTS", "NEXT TRY", "LAST ERROR")] + [
+            (d["change_id"], d["channel"] or "default", d["status"], d["attempts"],
+             d["next_attempt_at"] if d["status"] != "held" else "after a fix", (d["last_error"] or "-")[:160])
+            for d in undelivered])
     return EXIT_OK
+
+
+def cmd_deliver(args) -> int:
+    """Flush the outbox by hand; exit 1 while alerts still wait or are held."""
+    notifier = make_notifier(os.environ, stream=sys.stdout)
+    store = Store.open(args.state_dir)
+    try:
+        report = deliver_pending(store, notifier, utcnow, force=True, retry_held=args.retry_held,
+                                 budget=timedelta(hours=1), limit=100_000)
+    finally:
+        store.close()
+    print(f"{report.delivered} alert(s) delivered to {notifier.name}"
+          + (f" ({report.released} held alert(s) retried)" if report.released else ""))
+    if report.reminder():
+        print(f"monitor: {report.reminder()}", file=sys.stderr)
+    return EXIT_FAILURES if report.pending or report.held_total else EXIT_OK
+
+
+def cmd_test_slack(args) -> int:
+    """Post a test message to the default channel, each route and the ops channel; exit 1 if any fails."""
+    notifier = make_notifier(os.environ)
+    if notifier.name == "console":
+        print("monitor: Slack is not configured: set SLACK_BOT_TOKEN and SLACK_CHANNEL, or SLACK_WEBHOOK_URL "
+              "(alerts go to the console until then)", file=sys.stderr)
+        return EXIT_FAILURES
+    settings = _config(args).settings
+    channels = ["", *(r.channel for r in settings.routes), *([settings.ops_channel] if settings.ops_channel else [])]
+    targets: dict[str, str] = {}
+    for channel in channels:
+        targets.setdefault(notifier.destination(channel), channel)
+    failed = 0
+    for destination, channel in targets.items():
+        result = notifier.send(probe_alert(utcnow()), channel, None, None)
+        failed += not result.ok
+        if result.ok:
+            print(f"ok: test message posted to {destination}")
+        else:
+            print(f"monitor: test message to {destination} failed: {result.error}", file=sys.stderr)
+    return EXIT_FAILURES if failed else EXIT_OK
 
 
 def cmd_history(args) -> int:
@@ -285,4 +334,4 @@ def _print_table(rows: list[tuple]) -> None:
 
 
 COMMANDS = {"validate": cmd_validate, "check": cmd_check, "run": cmd_run, "status": cmd_status,
-            "history": cmd_history, "show": cmd_show}
+            "history": cmd_history, "show": cmd_show, "deliver": cmd_deliver, "test-slack": cmd_test_slack}

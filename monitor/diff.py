@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
+from dataclasses import replace
 from typing import Sequence
 
-from .models import Block, Diff
+from .extract.text import block_key
+from .models import Block, Diff, Page
 
 PAIR_RATIO = 0.6
+RENAMED_CONTEXT_RATIO = 0.8  # a block whose heading was re-worded too must be nearly identical to pair
 MAX_PAIRING = 200  # beyond this many candidates, pairing is quadratic for little value
+MAX_WINDOW_ITEMS = 2000  # a windowed source's snapshot keeps at most this many items, the listed ones first
 
 
 def diff_blocks(old: Sequence[Block], new: Sequence[Block]) -> Diff:
@@ -28,9 +32,11 @@ def diff_blocks(old: Sequence[Block], new: Sequence[Block]) -> Diff:
         return Diff()
     old_stream, new_stream = _stream(old), _stream(new)
     added = [b for b in added if old_counts[b.key] or not _contained(b.key, old_stream)]
+    still_there = [b for b in removed if not new_counts[b.key] and _contained(b.key, new_stream)]
     removed = [b for b in removed if new_counts[b.key] or not _contained(b.key, new_stream)]
+    extended, added = _extensions(still_there, added)
     pairs, added, removed = _pair(added, removed)
-    return Diff(added=tuple(added), removed=tuple(removed), modified=tuple(pairs))
+    return Diff(added=tuple(added), removed=tuple(removed), modified=tuple(extended + pairs))
 
 
 def _keyed(blocks: Sequence[Block]) -> bool:
@@ -43,6 +49,11 @@ def _diff_items(old: Sequence[Block], new: Sequence[Block]) -> Diff:
     new_by_id = {b.key: b for b in new}
     added = tuple(b for k, b in new_by_id.items() if k not in old_by_id)
     removed = tuple(b for k, b in old_by_id.items() if k not in new_by_id)
+    # A feed that migrates its ids (tag: URIs to URLs, tracking parameters) re-publishes the same items.
+    gone = Counter(block_key(b.text) for b in removed)
+    came = Counter(block_key(b.text) for b in added)
+    added = tuple(_surplus(added, gone, key=lambda b: block_key(b.text)))
+    removed = tuple(_surplus(removed, came, key=lambda b: block_key(b.text)))
     modified = tuple((old_by_id[k], b) for k, b in new_by_id.items()
                      if k in old_by_id and _item_signature(old_by_id[k]) != _item_signature(b))
     return Diff(added=added, removed=removed, modified=modified)
@@ -53,12 +64,12 @@ def _item_signature(block: Block) -> tuple:
     return (block.text, tuple(sorted((k, str(v)) for k, v in block.fields.items() if not k.startswith("_"))))
 
 
-def _surplus(blocks: Sequence[Block], other_counts: Counter) -> list[Block]:
+def _surplus(blocks: Sequence[Block], other_counts: Counter, key=lambda b: b.key) -> list[Block]:
     remaining = Counter(other_counts)
     out = []
     for b in blocks:
-        if remaining[b.key] > 0:
-            remaining[b.key] -= 1
+        if remaining[key(b)] > 0:
+            remaining[key(b)] -= 1
         else:
             out.append(b)
     return out
@@ -72,6 +83,21 @@ def _contained(key: str, stream: str) -> bool:
     return f" {key} " in stream
 
 
+def _extensions(still_there: list[Block], added: list[Block]) -> tuple[list[tuple[Block, Block]], list[Block]]:
+    """An old block whose words now stand inside a new, longer block was extended ("... or Kratom" -> "... or
+    Kratom, or 7-Hydroxymitragynine"): a modification of that block, not new text beside it."""
+    pairs, left = [], []
+    free = list(still_there)
+    for new in added:
+        match = next((old for old in free if _contained(old.key, f" {new.key} ")), None)
+        if match is None:
+            left.append(new)
+        else:
+            free.remove(match)
+            pairs.append((match, new))
+    return pairs, left
+
+
 def _pair(added: list[Block], removed: list[Block]) -> tuple[list[tuple[Block, Block]], list[Block], list[Block]]:
     if not added or not removed or len(added) * len(removed) > MAX_PAIRING * MAX_PAIRING:
         return [], added, removed
@@ -81,13 +107,14 @@ def _pair(added: list[Block], removed: list[Block]) -> tuple[list[tuple[Block, B
     for new in added:
         best, best_ratio = None, PAIR_RATIO
         for old in free:
-            if old.tag != new.tag or old.context[:1] != new.context[:1]:
+            if old.tag != new.tag:
                 continue
+            floor = best_ratio if old.context[:1] == new.context[:1] else max(best_ratio, RENAMED_CONTEXT_RATIO)
             matcher = difflib.SequenceMatcher(None, old.key.split(), new.key.split(), autojunk=False)
-            if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+            if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
                 continue
             ratio = matcher.ratio()
-            if ratio >= best_ratio:
+            if ratio >= floor:
                 best, best_ratio = old, ratio
         if best is None:
             left.append(new)
@@ -95,3 +122,31 @@ def _pair(added: list[Block], removed: list[Block]) -> tuple[list[tuple[Block, B
             free.remove(best)
             pairs.append((best, new))
     return pairs, left, free
+
+
+def carry_over(old: Sequence[Block], page: Page) -> Page:
+    """Put back the items a windowed response no longer lists because they left its window, not the list.
+
+    A search's first page or a feed's latest items is a window on a longer list: a document pushed off page 1 is
+    not repealed, and an empty search is not the removal of everything. Such items stay in the snapshot, so one
+    that comes back is not new. In a feed, an item missing from among newer ones still listed was withdrawn: it
+    is left out, and diff reports it removed.
+    """
+    if page.window is None or not old:
+        return page
+    listed = {b.key for b in page.blocks}
+    missing = [b for b in old if b.key not in listed]
+    if page.window == "latest":
+        missing = _aged_out(old, page.blocks, listed, missing)
+    room = max(0, MAX_WINDOW_ITEMS - len(page.blocks))
+    return replace(page, blocks=page.blocks + tuple(missing[:room]))
+
+
+def _aged_out(old: Sequence[Block], new: Sequence[Block], listed: set[str], missing: list[Block]) -> list[Block]:
+    """Missing feed items older than every item still listed: by date when the feed dates its items (fields
+    "_published", ISO 8601 UTC), else by place in the previous list (feeds list the newest first)."""
+    oldest = min((b.fields["_published"] for b in new if b.fields.get("_published")), default=None)
+    if oldest and all(b.fields.get("_published") for b in missing):
+        return [b for b in missing if b.fields["_published"] <= oldest]
+    last = max((i for i, b in enumerate(old) if b.key in listed), default=-1)
+    return list(old[last + 1:])

@@ -1,19 +1,22 @@
 """HTTP fetching with httpx: bounded, polite, conditional, and never raising past its caller.
 
-Every request is capped in time (connect and total), size (decoded bytes, so a gzip bomb stops early) and
-redirects; concurrency is limited globally and per host, with an optional minimum delay between requests to one
-host. Transient failures (connection errors, timeouts, 429, 5xx) are retried with backoff and jitter; anything
-that still fails becomes a FetchResult with status "error" so one bad source never stops a pass.
+Every request is capped in time (connect and total), size (decoded bytes, inflated by us in small steps so a gzip
+bomb stops at the cap instead of expanding a whole network read) and redirects. Concurrency is limited globally and
+per host, with an optional minimum spacing between request starts to one host. Transient failures (connection
+errors, timeouts, 429, 5xx) are retried with backoff and jitter; anything that still fails becomes a FetchResult
+with status "error", so one bad source never stops a pass.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import hashlib
 import random
 import time
-from dataclasses import dataclass
-from typing import Callable, Mapping
+import zlib
+from dataclasses import dataclass, replace
+from typing import AsyncIterator, Callable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,12 +24,28 @@ import httpx
 from .config import API_KEY_ENV, Settings, Source
 from .models import FetchResult
 
-RETRY_STATUSES = {429, 500, 502, 503, 504, 520, 521, 522, 523, 524}
+# A Retry-After longer than this is honoured by not retrying within the pass (the next scheduled check will).
 MAX_RETRY_AFTER = 120.0
+BACKOFF_BASE = 1.0
+BACKOFF_MAX = 30.0
+MAX_CONNECT_TIMEOUT = 15.0
+INFLATE_STEP = 64 * 1024
+# Only what we inflate ourselves, so a bomb is always bounded (httpx would inflate a whole 64 KB read at once).
+ACCEPT_ENCODING = "gzip, deflate"
+ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.9,"
+          "application/atom+xml;q=0.9,application/json;q=0.9,*/*;q=0.5")
 
 
-class BodyTooLarge(Exception):
-    pass
+class FetchFailure(Exception):
+    """Why a request produced no usable body. `retry_after` is None when retrying cannot help, 0 for our own
+    backoff, or the wait the server asked for."""
+
+    def __init__(self, error_class: str, message: str, retry_after: float | None = None,
+                 http_status: int | None = None):
+        super().__init__(message)
+        self.error_class = error_class
+        self.retry_after = retry_after
+        self.http_status = http_status
 
 
 @dataclass(frozen=True)
@@ -52,7 +71,19 @@ def request_auth(source: Source, env: Mapping[str, str]) -> tuple[dict[str, str]
     return {}, {"X-API-KEY": key}
 
 
+def conditional_headers(validators: Validators | None) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from stored validators; a value that cannot be sent back verbatim (non-ASCII
+    or with control characters) is left out rather than breaking the request."""
+    headers = {}
+    if validators:
+        for name, value in (("If-None-Match", validators.etag), ("If-Modified-Since", validators.last_modified)):
+            if value and value.isascii() and value.isprintable():
+                headers[name] = value
+    return headers
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After as seconds from now (delta-seconds or an HTTP date); None when absent or unreadable."""
     if not value:
         return None
     value = value.strip()
@@ -73,6 +104,11 @@ def charset_of(content_type: str) -> str | None:
     return None
 
 
+def backoff(attempt: int, retry_after: float) -> float:
+    """Exponential backoff with jitter (0.5-1.5x), never sooner than the server asked."""
+    return max(retry_after, min(BACKOFF_MAX, BACKOFF_BASE * 2 ** attempt) * random.uniform(0.5, 1.5))
+
+
 class Fetcher:
     """Fetches sources through one shared httpx.AsyncClient (passed in, so tests can drive it)."""
 
@@ -88,7 +124,7 @@ class Fetcher:
         self._global = asyncio.Semaphore(settings.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
-        self._host_last: dict[str, float] = {}
+        self._host_next: dict[str, float] = {}  # earliest start of the next request to the host
 
     async def aclose(self) -> None:
         if self._own_client:
@@ -96,120 +132,194 @@ class Fetcher:
 
     async def fetch(self, source: Source, validators: Validators | None = None) -> FetchResult:
         params, headers = request_auth(source, self.env)
-        if validators:
-            if validators.etag:
-                headers["If-None-Match"] = validators.etag
-            if validators.last_modified:
-                headers["If-Modified-Since"] = validators.last_modified
+        headers.update(conditional_headers(validators))
         return await self.get(source.url, source.timeout, params=params, headers=headers)
 
     async def get(self, url: str, timeout: float, params: Mapping[str, str] | None = None,
                   headers: Mapping[str, str] | None = None) -> FetchResult:
         """GET with retries; always returns a FetchResult."""
         started = self._clock()
-        attempt = 0
-        while True:
-            result, retry_after = await self._attempt(url, timeout, params or {}, headers or {})
-            result = _with_elapsed(result, self._clock() - started)
-            if result.status != "error" or retry_after is None or attempt >= self.settings.retries:
-                return result
-            attempt += 1
-            delay = retry_after if retry_after > 0 else min(30.0, 2 ** attempt) * (0.5 + random.random())
-            await self._sleep(min(delay, MAX_RETRY_AFTER))
+        for attempt in range(self.settings.retries + 1):
+            try:
+                result = await self._attempt(url, timeout, params or {}, headers or {})
+                break
+            except FetchFailure as failure:
+                if failure.retry_after is None or attempt == self.settings.retries:
+                    result = FetchResult(status="error", url=url, http_status=failure.http_status,
+                                         error_class=failure.error_class, error=str(failure))
+                    break
+                await self._sleep(backoff(attempt, failure.retry_after))
+        return replace(result, elapsed=round(self._clock() - started, 3))
 
     async def _attempt(self, url: str, timeout: float, params: Mapping[str, str],
-                       headers: Mapping[str, str]) -> tuple[FetchResult, float | None]:
-        """One request. Returns the result and, when worth retrying, the delay asked for (0 = our own backoff)."""
-        host = host_of(url)
-        async with self._global, self._host_semaphore(host):
-            await self._wait_host_delay(host)
+                       headers: Mapping[str, str]) -> FetchResult:
+        """One request inside the host's and the global limits; every failure becomes a FetchFailure."""
+        async with self._slot(host_of(url)):
             try:
                 async with asyncio.timeout(timeout):
                     return await self._request(url, timeout, params, headers)
             except (TimeoutError, httpx.TimeoutException):
-                return _error(url, "timeout", f"no complete response within {timeout:g}s"), 0.0
+                raise FetchFailure("timeout", f"no complete response within {timeout:g}s", 0.0) from None
             except httpx.TooManyRedirects:
-                return _error(url, "too_many_redirects",
-                              f"more than {self.settings.max_redirects} redirects (a loop?)"), None
-            except BodyTooLarge as e:
-                return _error(url, "body_too_large", str(e)), None
+                raise FetchFailure("too_many_redirects",
+                                   f"more than {self.settings.max_redirects} redirects (a loop?)") from None
+            except httpx.UnsupportedProtocol as e:
+                raise FetchFailure("unsupported_protocol", str(e) or "not an http(s) URL") from None
+            except httpx.ProtocolError as e:
+                raise FetchFailure("protocol_error", _describe(e), 0.0) from None
             except httpx.TransportError as e:
-                return _error(url, "connection_error", f"{type(e).__name__}: {e}" if str(e) else type(e).__name__), 0.0
-            except httpx.HTTPError as e:  # invalid URL, decoding errors, protocol oddities
-                return _error(url, type(e).__name__.lower(), str(e) or type(e).__name__), None
-            finally:
-                self._host_last[host] = self._clock()
+                raise FetchFailure("connection_error", _describe(e), 0.0) from None
+            except (httpx.HTTPError, httpx.InvalidURL) as e:  # e.g. a redirect to an unreadable Location
+                raise FetchFailure("request_error", _describe(e)) from None
 
     async def _request(self, url: str, timeout: float, params: Mapping[str, str],
-                       headers: Mapping[str, str]) -> tuple[FetchResult, float | None]:
+                       headers: Mapping[str, str]) -> FetchResult:
         limit = self.settings.max_body_bytes
-        request_timeout = httpx.Timeout(timeout, connect=min(timeout, 15.0))
-        async with self.client.stream("GET", url, params=params or None, headers=headers,
-                                      timeout=request_timeout) as response:
+        request_timeout = httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_TIMEOUT))
+        # merged into the URL's own query: httpx 0.28 replaces the query with `params` (LegiScan's op=... would go)
+        target = httpx.URL(url).copy_merge_params(params) if params else url
+        async with self.client.stream("GET", target, headers=headers, timeout=request_timeout) as response:
             final_url = str(response.url.copy_with(query=None)) if params else str(response.url)
-            if response.status_code == 304:
-                return FetchResult(status="not_modified", url=final_url, http_status=304), None
-            if response.status_code >= 400:
-                retry_after = None
-                if response.status_code in RETRY_STATUSES:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After")) or 0.0
-                return _error(final_url, f"http_{response.status_code}",
-                              f"HTTP {response.status_code} {response.reason_phrase}".strip(),
-                              http_status=response.status_code), retry_after
+            status = response.status_code
+            if status == 304:
+                return FetchResult(status="not_modified", url=final_url, http_status=304)
+            if not 200 <= status < 300:
+                raise _status_failure(response)
+            encoding = response.headers.get("Content-Encoding", "")
             declared = response.headers.get("Content-Length", "")
-            if declared.isdigit() and int(declared) > limit and not response.headers.get("Content-Encoding"):
-                raise BodyTooLarge(f"Content-Length {int(declared):,} bytes exceeds the {limit:,}-byte limit")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise BodyTooLarge(f"body exceeds the {limit:,}-byte limit (decompressed)")
-                chunks.append(chunk)
-            body = b"".join(chunks)
+            if declared.isdigit() and int(declared) > limit and not encoding:
+                raise FetchFailure("body_too_large", f"Content-Length {int(declared):,} bytes exceeds the "
+                                   f"{limit:,}-byte limit (max_body)", http_status=status)
+            body = await _read_capped(response.aiter_raw(), _decoder(encoding), limit)
             content_type = response.headers.get("Content-Type", "")
             return FetchResult(
-                status="ok", url=final_url, http_status=response.status_code, body=body,
+                status="ok", url=final_url, http_status=status, body=body,
                 content_type=content_type, charset=charset_of(content_type),
                 etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
                 body_hash=hashlib.sha256(body).hexdigest(),
-            ), None
+            )
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, host: str) -> AsyncIterator[None]:
+        """A per-host slot first (so a busy host queues without holding global slots), then the host's start
+        spacing, then a global slot. The spacing is start-to-start: the next start is reserved only once this
+        request holds its global slot, under a per-host lock, so concurrent requests to one host never bunch."""
+        async with self._host_semaphore(host):
+            delay = self.settings.host_delays.get(host, self.settings.host_delay)
+            if delay > 0:
+                async with self._host_locks.setdefault(host, asyncio.Lock()):
+                    wait = self._host_next.get(host, 0.0) - self._clock()
+                    if wait > 0:
+                        await self._sleep(wait)
+                    await self._global.acquire()
+                    self._host_next[host] = self._clock() + delay
+            else:
+                await self._global.acquire()
+            try:
+                yield
+            finally:
+                self._global.release()
 
     def _host_semaphore(self, host: str) -> asyncio.Semaphore:
         if host not in self._hosts:
             self._hosts[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
         return self._hosts[host]
 
-    async def _wait_host_delay(self, host: str) -> None:
-        delay = self.settings.host_delays.get(host, self.settings.host_delay)
-        if delay <= 0:
-            return
-        lock = self._host_locks.setdefault(host, asyncio.Lock())
-        async with lock:
-            last = self._host_last.get(host)
-            if last is not None:
-                wait = last + delay - self._clock()
-                if wait > 0:
-                    await self._sleep(wait)
-            self._host_last[host] = self._clock()
-
 
 def make_client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         follow_redirects=True,
         max_redirects=settings.max_redirects,
-        headers={"User-Agent": settings.user_agent, "Accept": "text/html,application/xhtml+xml,application/xml;"
-                 "q=0.9,application/json;q=0.9,*/*;q=0.5"},
+        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
-        timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, 15.0)),
+        timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, MAX_CONNECT_TIMEOUT)),
     )
 
 
-def _error(url: str, error_class: str, message: str, http_status: int | None = None) -> FetchResult:
-    return FetchResult(status="error", url=url, http_status=http_status, error_class=error_class, error=message)
+def _status_failure(response: httpx.Response) -> FetchFailure:
+    """A non-2xx answer. 429 and 5xx are worth retrying (after Retry-After when it is short); others are not."""
+    status = response.status_code
+    message = f"HTTP {status} {response.reason_phrase}".strip()
+    if 300 <= status < 400:
+        return FetchFailure(f"http_{status}", f"{message}: a redirect with no Location to follow", http_status=status)
+    if status != 429 and status < 500:
+        return FetchFailure(f"http_{status}", message, http_status=status)
+    asked = parse_retry_after(response.headers.get("Retry-After"))
+    if asked is not None and asked > MAX_RETRY_AFTER:
+        return FetchFailure(f"http_{status}", f"{message}; the server asked to wait {asked:.0f}s, so this pass "
+                            f"does not retry", http_status=status)
+    return FetchFailure(f"http_{status}", message, asked or 0.0, http_status=status)
 
 
-def _with_elapsed(result: FetchResult, elapsed: float) -> FetchResult:
-    from dataclasses import replace
+class _Inflater:
+    """gzip/deflate decoding in bounded steps: no single step yields more than INFLATE_STEP bytes, so memory
+    follows the body cap however compressible the stream is."""
 
-    return replace(result, elapsed=round(elapsed, 3))
+    def __init__(self, encoding: str):
+        self.encoding = encoding
+        self._gzip = encoding != "deflate"
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS)
+        self._may_be_raw = not self._gzip  # "deflate" is sometimes sent without its zlib header (old IIS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self._z.decompress(data, INFLATE_STEP)
+            except zlib.error as e:
+                if self._may_be_raw:
+                    self._z, self._may_be_raw = zlib.decompressobj(-zlib.MAX_WBITS), False
+                    continue
+                raise FetchFailure("decoding_error", f"the {self.encoding} body is corrupt ({e})") from None
+            data = self._z.unconsumed_tail
+            if self._z.eof:
+                rest, data = self._z.unused_data, b""
+                if self._gzip and rest.strip(b"\0"):  # another gzip member follows
+                    self._z, data = zlib.decompressobj(zlib.MAX_WBITS | 16), rest
+            if out:
+                self._may_be_raw = False
+                yield out
+
+    def flush(self) -> bytes:
+        """What zlib still holds once all input is fed: at most the tail of one back-reference."""
+        return self._z.flush()
+
+
+class _Identity:
+    @staticmethod
+    def feed(data: bytes) -> Iterator[bytes]:
+        yield data
+
+    @staticmethod
+    def flush() -> bytes:
+        return b""
+
+
+def _decoder(content_encoding: str) -> _Inflater | _Identity:
+    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip().lower() not in ("", "identity")]
+    if not codings:
+        return _Identity()
+    if len(codings) == 1 and codings[0] in ("gzip", "x-gzip", "deflate"):
+        return _Inflater(codings[0])
+    raise FetchFailure("unsupported_encoding", f"Content-Encoding {content_encoding!r} is not supported "
+                       f"(we ask for {ACCEPT_ENCODING})")
+
+
+async def _read_capped(raw: AsyncIterator[bytes], decoder: _Inflater | _Identity, limit: int) -> bytes:
+    """The decoded body, or body_too_large as soon as it passes `limit` (Content-Length is not trusted)."""
+    body = bytearray()
+
+    def add(piece: bytes) -> None:
+        body.extend(piece)
+        if len(body) > limit:
+            raise FetchFailure("body_too_large", f"the body exceeds the {limit:,}-byte limit (max_body; counted "
+                               "after decompression)")
+
+    async for chunk in raw:
+        for piece in decoder.feed(chunk):
+            add(piece)
+    add(decoder.flush())
+    return bytes(body)
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -75,6 +75,12 @@ class Page:
     title: str = ""
     problem: str | None = None
     problem_detail: str = ""
+    page_context: tuple[str, ...] = ()  # the page-wide context (heading, title, source name) every block carries
+    # How an item missing from a response reads (keyed items only, see diff.carry_over): None, the response is the
+    # whole list, so it was removed; "search", one page of search results, so it was pushed out, not removed;
+    # "latest", a feed of the latest items, so it aged out if older than every item still listed, else it was
+    # withdrawn.
+    window: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,3 +105,5 @@ class Finding:
     direction: str = "neutral"
     measure: str | None = None
     explanation: Mapping[str, Any] = field(default_factory=dict)
+    jurisdiction: str | None = None  # the item's own, when a multi-state source (LegiScan, Open States) names it
+    url: str | None = None  # the item's own link (a bill, an FR document), when the source is an API

@@ -14,8 +14,9 @@ from typing import Callable
 
 from .config import Config, Source
 from .detect import detect, passes_threshold
-from .diff import diff_blocks
+from .diff import carry_over, diff_blocks
 from .extract import extract
+from .expand import expand
 from .fetch import Fetcher, Validators
 from .models import Diff, FetchResult, Page
 from .notify import route
@@ -59,8 +60,9 @@ def analyse(source: Source, result: FetchResult, previous: Snapshot | None, now:
     page = extract(source, result)
     if page.problem or previous is None:
         return Analysis(page, None, [])
+    page = carry_over(previous.blocks, page)
     diff = diff_blocks(previous.blocks, page.blocks)
-    return Analysis(page, diff, detect(source, diff, now) if diff else [])
+    return Analysis(page, diff, detect(source, diff, now, page) if diff else [])
 
 
 class Checker:
@@ -79,6 +81,7 @@ class Checker:
         state = self.store.source_state(source.id)
         validators = Validators(previous.etag, previous.last_modified) if previous else None
         result = await self.fetcher.fetch(source, validators)
+        result = await expand(self.fetcher, source, result, previous.blocks if previous else ())
         now = self.clock()
         if result.status == "error":
             outcome = self._failure(source, state, now, result.error_class or "error", result.error or "failed",
@@ -182,7 +185,8 @@ class Checker:
     # -- records --------------------------------------------------------------------------------------------
     def _legal(self, source: Source, finding, now: datetime) -> ChangeRecord:
         change = ChangeRecord(
-            id=new_change_id(now), source=source.id, jurisdiction=source.jurisdiction, url=source.url, kind="legal",
+            id=new_change_id(now), source=source.id, jurisdiction=finding.jurisdiction or source.jurisdiction,
+            url=finding.url or source.url, kind="legal",
             alert=passes_threshold(finding, source.min_severity), event=finding.event, severity=finding.severity,
             summary=finding.summary, added=list(finding.added), removed=list(finding.removed),
             detected_at=iso(now), source_name=source.title, direction=finding.direction, measure=finding.measure,

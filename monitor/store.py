@@ -12,7 +12,7 @@ import os
 import secrets
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
@@ -84,11 +84,16 @@ class ChangeRecord:
 
 @dataclass(frozen=True)
 class OutboxItem:
+    """One alert for one channel ("" = the default channel). `link` is the source's configured URL (from the
+    sources table, never from the page) and `thread_key` names the measure whose thread a follow-up joins."""
+
     id: int
     change: ChangeRecord
     channel: str
     attempts: int
     thread_key: str
+    next_attempt_at: str = ""
+    link: str | None = None
 
 
 class Store:
@@ -155,6 +160,13 @@ class Store:
             for change in changes:
                 self._insert_change(change)
 
+    def add_changes(self, changes: Sequence[ChangeRecord]) -> None:
+        """Changes from no source's pass (the worker's notice that a sources.yaml edit was refused), with their
+        outbox rows, all or nothing. Unlike `record`, no row appears in `sources` (and so in `monitor status`)."""
+        with self.db.atomic():
+            for change in changes:
+                self._insert_change(change)
+
     def _insert_change(self, c: ChangeRecord) -> None:
         self.db.execute(
             "INSERT INTO changes (id, source_id, source_name, jurisdiction, url, detected_at, kind, alert, event, "
@@ -166,7 +178,8 @@ class Store:
         if c.alert:
             from .detect.measures import measure_key
 
-            thread_key = f"{c.source}:{measure_key(c.measure)}" if c.kind == "legal" else ""
+            key = measure_key(c.measure) if c.kind == "legal" else ""
+            thread_key = f"{c.jurisdiction}:{key}" if key else ""  # one thread per measure, whichever source saw it
             for channel in c.channels or ("",):
                 self.db.execute(
                     "INSERT INTO outbox (change_id, channel, thread_key, created_at, status, attempts, "
@@ -174,16 +187,37 @@ class Store:
                     [c.id, channel, thread_key, c.detected_at, c.detected_at])
 
     # -- outbox ---------------------------------------------------------------------------------------------
-    def due_outbox(self, now: datetime, limit: int = 500) -> list[OutboxItem]:
+    def due_outbox(self, limit: int = 200) -> list[OutboxItem]:
+        """Rows still to send, oldest first: pending ones, and 'sending' ones whose sender may have died.
+        Whether each may be sent now is `claim`'s decision."""
         rows = self.db.query(
-            "SELECT o.id AS outbox_id, o.channel, o.attempts, o.thread_key, c.* FROM outbox o "
-            "JOIN changes c ON c.id = o.change_id WHERE o.status = 'pending' AND o.next_attempt_at <= ? "
-            "ORDER BY o.id LIMIT ?", [iso(now), limit])
+            "SELECT o.id AS outbox_id, o.channel, o.attempts, o.thread_key, o.next_attempt_at, s.url AS source_url, "
+            "c.* FROM outbox o "
+            "JOIN changes c ON c.id = o.change_id LEFT JOIN sources s ON s.id = c.source_id "
+            "WHERE o.status IN ('pending', 'sending') ORDER BY o.id LIMIT ?", [limit])
         return [OutboxItem(id=r["outbox_id"], change=ChangeRecord.from_row(r), channel=r["channel"] or "",
-                           attempts=r["attempts"], thread_key=r["thread_key"] or "") for r in rows]
+                           attempts=r["attempts"], thread_key=r["thread_key"] or "",
+                           next_attempt_at=r["next_attempt_at"] or "", link=r["source_url"])
+                for r in rows]
+
+    def claim(self, outbox_id: int, now: datetime, lease: timedelta, force: bool = False) -> bool:
+        """Take a row for sending, atomically, for `lease`: False while it waits out a backoff (unless `force`) or
+        another process is sending it. A sender that dies leaves the row to be retried when the lease ends."""
+        cur = self.db.execute(
+            "UPDATE outbox SET status = 'sending', next_attempt_at = ? WHERE id = ? AND "
+            "((status = 'pending' AND (? OR next_attempt_at <= ?)) OR (status = 'sending' AND next_attempt_at <= ?))",
+            [iso(now + lease), outbox_id, int(force), iso(now), iso(now)])
+        return cur.rowcount == 1
 
     def outbox_counts(self) -> dict[str, int]:
         return {r["status"]: r["n"] for r in self.db.query("SELECT status, count(*) AS n FROM outbox GROUP BY status")}
+
+    def undelivered(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Rows not yet delivered, oldest first, with what went wrong: for `monitor status`."""
+        return list(self.db.query(
+            "SELECT o.change_id, o.channel, o.status, o.attempts, o.next_attempt_at, o.last_error, c.summary "
+            "FROM outbox o JOIN changes c ON c.id = o.change_id WHERE o.status != 'delivered' ORDER BY o.id LIMIT ?",
+            [limit]))
 
     def mark_delivered(self, outbox_id: int, now: datetime, ts: str | None, channel_id: str | None) -> None:
         self.db.execute("UPDATE outbox SET status = 'delivered', delivered_at = ?, ts = ?, channel_id = ?, "
@@ -191,27 +225,37 @@ class Store:
                         [iso(now), ts, channel_id, outbox_id])
 
     def mark_attempt_failed(self, outbox_id: int, error: str, next_attempt: datetime, permanent: bool) -> None:
+        """Back in line at `next_attempt`, or held (permanent) until released: never dropped."""
         self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
                         "status = ? WHERE id = ?",
                         [error[:500], iso(next_attempt), "held" if permanent else "pending", outbox_id])
 
     def release_held(self, now: datetime) -> int:
-        """Put rows held for a permanent error (bad token, missing channel) back in line once config changed."""
+        """Put rows held for a permanent error (bad token, missing channel) back in line; returns how many."""
         cur = self.db.execute("UPDATE outbox SET status = 'pending', next_attempt_at = ? WHERE status = 'held'",
                               [iso(now)])
         return cur.rowcount
 
-    def thread_ts(self, channel: str, thread_key: str) -> str | None:
+    def swap_destination(self, fingerprint: str) -> bool:
+        """Remember the delivery settings' fingerprint; True when it differs from a previously stored one."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'delivery_destination'").fetchone()
+        if row and row[0] == fingerprint:
+            return False
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('delivery_destination', ?)", [fingerprint])
+        return row is not None
+
+    def thread_ts(self, destination: str, thread_key: str) -> str | None:
         if not thread_key:
             return None
         row = self.db.execute("SELECT ts FROM threads WHERE channel = ? AND thread_key = ?",
-                              [channel, thread_key]).fetchone()
+                              [destination, thread_key]).fetchone()
         return row[0] if row else None
 
-    def set_thread(self, channel: str, thread_key: str, ts: str) -> None:
+    def set_thread(self, destination: str, thread_key: str, ts: str) -> None:
+        """The first alert about a measure in a channel starts its thread; later ones reply there."""
         if thread_key and ts:
             self.db.execute("INSERT OR IGNORE INTO threads (channel, thread_key, ts) VALUES (?, ?, ?)",
-                            [channel, thread_key, ts])
+                            [destination, thread_key, ts])
 
     # -- reading --------------------------------------------------------------------------------------------
     def change(self, change_id: str) -> ChangeRecord | None:

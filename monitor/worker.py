@@ -1,20 +1,429 @@
-"""Placeholder loop until the APScheduler worker lands: a pass every minimum interval until SIGTERM."""
+"""`monitor run`: the long-running worker. One APScheduler job per enabled source, one worker per state directory.
+
+Orchestration only. Each job is pipeline.Checker.check through one shared Fetcher (so its global and per-host
+limits hold across sources), parsing runs in a thread pool, and alerts leave through notify.deliver_pending on a
+daemon thread with its own SQLite connection, so a slow Slack never stalls the loop and never holds up a stop.
+sources.yaml is re-read when it changes: a valid edit reschedules jobs, a broken one is refused and the last good
+list keeps running.
+"""
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import hashlib
+import json
+import logging
+import os
 import signal
-import subprocess
 import sys
 import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from .config import Config, ConfigError, Source, load_config
+from .fetch import Fetcher
+from .notify import DeliveryReport, Notifier, deliver_pending, make_notifier, route
+from .pipeline import Checker, Outcome
+from .store import ChangeRecord, Store, iso, new_change_id
+
+log = logging.getLogger("monitor.worker")
+
+# A second worker on one state directory exits with the code of a bad sources.yaml: both are an operator's
+# mistake that restarting will not fix (systemd: RestartPreventExitStatus=2).
+EXIT_LOCKED = 2
+LOCK_NAME = "worker.lock"
+START_WINDOW = 15.0  # first checks are spread over this many seconds (never more than the source's own interval)
+MISFIRE_GRACE = 300  # a run delayed by a busy machine still happens if it is at most this late
+JITTER_SHARE, MAX_JITTER = 0.1, 300.0  # each run is delayed by up to 10% of the interval, at most 5 minutes
+RETRY_FIRST_SHARE, MIN_RETRY = 1 / 8, 60.0
+WATCH_EVERY = 2.0  # seconds between looks at sources.yaml
+SETTLE = 0.3  # a changed sources.yaml must stay put this long before it is read: editors write in steps
+DELIVER_EVERY = 10.0  # the outbox is also drained this often, so rows waiting out a backoff are retried
+STOP_GRACE = 5.0  # after SIGTERM, running checks and deliveries get this long, then are abandoned
+CONFIG_NOTICE_SOURCE = "sources.yaml"  # the `source` of the operational notice that an edit was refused
+PARSE_THREADS = min(4, os.cpu_count() or 1)
 
 
-def run_worker(sources: str, state_dir: str, log_format: str = "text", verbose: bool = False) -> int:
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    from .config import load_config
+class AlreadyRunning(Exception):
+    pass
 
-    while not stop.is_set():
-        config = load_config(sources)
-        subprocess.run([sys.executable, "-m", "monitor", "--sources", sources, "--state-dir", state_dir, "check"])
-        stop.wait(min(s.interval for s in config.enabled))
-    return 0
+
+def acquire_lock(state_dir: str) -> int:
+    """An exclusive flock on state/worker.lock, held while the process lives: the OS drops it even on SIGKILL, so
+    a crashed worker never leaves a stale lock. Returns the open descriptor; raises AlreadyRunning."""
+    path = Path(state_dir) / LOCK_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        raise AlreadyRunning(f"another worker (pid {holder}) is already running on {state_dir} (it holds {path}); "
+                             f"stop it first or use another --state-dir") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
+
+
+def retry_delay(interval: float, failures: int) -> float:
+    """Seconds until a failing source is tried again: an eighth of its interval after the first failure, doubling
+    with each further one, at least a minute and never more than the interval itself. So a short outage costs
+    little coverage, and failure_threshold failures still take a good part of an interval (no alert on a blip)."""
+    backoff = interval * RETRY_FIRST_SHARE * 2 ** min(max(failures, 1) - 1, 16)
+    return min(interval, max(MIN_RETRY, backoff))
+
+
+def summarize(outcome: Outcome) -> str:
+    """The `result` of a check's log line."""
+    if outcome.failed:
+        alerted = any(c.alert for c in outcome.changes)  # this failure reached failure_threshold
+        return f"{outcome.error_class}: {outcome.error}" + ("; operator alerted" if alerted else "")
+    legal = sum(c.kind == "legal" for c in outcome.changes)
+    alerts = sum(c.alert for c in outcome.changes)
+    parts = [f"{legal} legal change(s)"] if legal else []
+    parts += [c.event for c in outcome.changes if c.kind == "operational"]
+    if outcome.irrelevant:
+        parts.append(f"{outcome.irrelevant} changed block(s) not about kratom")
+    if alerts:
+        parts.append(f"{alerts} alert(s) queued")
+    return "; ".join(parts) or ("first snapshot" if outcome.status == "baseline" else "no change")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _trigger(source: Source) -> IntervalTrigger:
+    return IntervalTrigger(seconds=source.interval, jitter=min(source.interval * JITTER_SHARE, MAX_JITTER),
+                           timezone=timezone.utc)
+
+
+def _file_state(path: str) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _file_hash(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _in_daemon_thread(fn: Callable, *args) -> asyncio.Future:
+    """Run fn on a daemon thread: unlike an executor's threads it cannot keep the process alive at exit, so a Slack
+    call stuck in its timeout never delays a stop (the row it was sending stays pending in the outbox)."""
+    loop = asyncio.get_running_loop()
+    future = loop.create_future()
+
+    def settle(ok: bool, value) -> None:
+        if not future.done():
+            future.set_result(value) if ok else future.set_exception(value)
+
+    def target() -> None:
+        try:
+            result = (True, fn(*args))
+        except Exception as e:
+            result = (False, e)
+        try:
+            loop.call_soon_threadsafe(settle, *result)
+        except RuntimeError:  # the loop has closed: the worker stopped without waiting for us
+            pass
+
+    threading.Thread(target=target, name="deliver", daemon=True).start()
+    return future
+
+
+class Worker:
+    """Keeps one scheduled job per enabled source in step with sources.yaml, delivers alerts, stops cleanly."""
+
+    def __init__(self, config: Config, store: Store, outbox: Store, notifier: Notifier,
+                 clock: Callable[[], datetime], executor: Executor):
+        self.config = config
+        self.store = store  # used on the event loop only
+        self.outbox = outbox  # its own connection, used by the delivery thread only
+        self.notifier = notifier
+        self.clock = clock
+        self.executor = executor
+        self.fetcher = Fetcher(config.settings, env=os.environ)
+        self.checker: Checker  # made by _apply, anew for each sources.yaml (checks in flight keep theirs)
+        self.sources: dict[str, Source] = {}
+        self.scheduler = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE})
+        self.running: set[asyncio.Task] = set()
+        self.background: set[asyncio.Task] = set()
+        self.stopping = asyncio.Event()
+        self.kick = asyncio.Event()  # set when there may be alerts to send
+        self.outbox_lock = threading.Lock()  # held by the delivery thread while it uses `outbox`
+        self.config_refused = False
+        self.file_state = _file_state(config.path)
+        self.file_hash = _file_hash(config.path)
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._request_stop, sig)
+        self.scheduler.start()
+        self._apply(self.config)
+        log.info("worker started (pid %d): %d sources scheduled, alerts to %s", os.getpid(), len(self.sources),
+                 self.notifier.name)
+        watch, deliver = asyncio.create_task(self._watch()), asyncio.create_task(self._deliver_loop())
+        try:
+            await self.stopping.wait()
+        finally:
+            await self._shutdown(watch, deliver)
+
+    def _request_stop(self, sig: signal.Signals) -> None:
+        if not self.stopping.is_set():
+            log.info("%s received: stopping (no new checks; running ones get %gs)", sig.name, STOP_GRACE)
+        self.stopping.set()
+        self.kick.set()
+
+    async def _shutdown(self, watch: asyncio.Task, deliver: asyncio.Task) -> None:
+        """No new checks; running checks and an alert being sent get STOP_GRACE seconds, then are abandoned."""
+        self.scheduler.pause()
+        _, late = await asyncio.wait({watch, deliver, *self.running}, timeout=STOP_GRACE)
+        if deliver in late:
+            log.warning("alert delivery still in progress at stop; unsent alerts stay in the outbox")
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, *self.background, return_exceptions=True)
+        self.scheduler.shutdown(wait=False)
+        self.store.set_schedule((sid, None) for sid in self.sources)
+        await self.fetcher.aclose()
+        log.info("worker stopped")
+
+    # -- scheduling -----------------------------------------------------------------------------------------
+    def _apply(self, config: Config) -> None:
+        """Bring the jobs in line with `config`: add, remove, and reschedule changed sources to run soon."""
+        old, new = self.sources, {s.id: s for s in config.enabled}
+        added = [s for sid, s in new.items() if sid not in old]
+        changed = [s for sid, s in new.items() if sid in old and old[sid] != s]
+        removed = [sid for sid in old if sid not in new]
+        for sid in removed:
+            self.scheduler.remove_job(sid)
+        if config.settings != self.config.settings:
+            self._replace_fetcher(config)
+        self.config, self.sources = config, new
+        self.checker = Checker(config, self.store, self.fetcher, self.clock, executor=self.executor)
+        now = self.clock()
+        for i, source in enumerate(added + changed):
+            first = now + timedelta(seconds=min(source.interval, START_WINDOW) * i / len(added + changed))
+            self.scheduler.add_job(self._check, _trigger(source), args=[source.id], id=source.id, name=source.id,
+                                   next_run_time=first, replace_existing=True)
+        self.store.set_schedule([(sid, None) for sid in removed] +
+                                [(job.id, iso(job.next_run_time)) for job in self.scheduler.get_jobs()])
+        log.info("%s: %d added, %d changed, %d removed; %d sources scheduled", config.path, len(added), len(changed),
+                 len(removed), len(new), extra={"added": [s.id for s in added], "changed": [s.id for s in changed],
+                                                "removed": removed})
+
+    def _replace_fetcher(self, config: Config) -> None:
+        """New settings (limits, timeouts, user agent) need a new Fetcher; checks in flight finish on the old one."""
+        old, in_flight = self.fetcher, set(self.running)
+        self.fetcher = Fetcher(config.settings, env=os.environ)
+
+        async def close_when_idle() -> None:
+            if in_flight:
+                await asyncio.wait(in_flight)
+            await old.aclose()
+
+        task = asyncio.create_task(close_when_idle())
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _check(self, source_id: str) -> None:
+        """One scheduled run. A stop cancels it at an await, never inside Store.record (which is atomic)."""
+        source, checker = self.sources.get(source_id), self.checker
+        if source is None or self.stopping.is_set():
+            return
+        task = asyncio.current_task()
+        self.running.add(task)
+        try:
+            outcome = await checker.check(source)
+        except asyncio.CancelledError:
+            log.warning("%s: check abandoned because the worker is stopping; nothing recorded", source_id,
+                        extra={"source": source_id, "status": "abandoned"})
+            return
+        except Exception:  # a bug in one source's handling must not take its job down
+            log.exception("%s: internal error during the check", source_id,
+                          extra={"source": source_id, "status": "internal_error"})
+            return
+        finally:
+            self.running.discard(task)
+        self._after_check(outcome)
+
+    def _after_check(self, outcome: Outcome) -> None:
+        source = outcome.source
+        fields = {"source": source.id, "status": outcome.status, "duration": outcome.duration,
+                  "result": summarize(outcome)}
+        job = self.scheduler.get_job(source.id)
+        if outcome.failed:
+            failures = int(self.store.source_state(source.id).get("consecutive_failures") or 0)
+            retry_at = self.clock() + timedelta(seconds=retry_delay(source.interval, failures))
+            if job and job.next_run_time and retry_at < job.next_run_time:
+                job.modify(next_run_time=retry_at)
+            next_at = job.next_run_time if job and job.next_run_time else retry_at
+            log.warning("%s failed in %.2fs: %s (%d in a row; next try in %s)", source.id, outcome.duration,
+                        fields["result"], failures, _duration((next_at - self.clock()).total_seconds()),
+                        extra={**fields, "failures": failures})
+        else:
+            log.info("%s %s in %.2fs: %s", source.id, outcome.status, outcome.duration, fields["result"],
+                     extra=fields)
+        if job and job.next_run_time:
+            self.store.set_schedule([(source.id, iso(job.next_run_time))])
+        if any(c.alert for c in outcome.changes):
+            self.kick.set()
+
+    # -- sources.yaml ---------------------------------------------------------------------------------------
+    async def _watch(self) -> None:
+        """Look at sources.yaml every WATCH_EVERY seconds until stopped; a failed look is logged, not fatal."""
+        while not await self._stopped_within(WATCH_EVERY):
+            try:
+                await self._look()
+            except Exception:
+                log.exception("%s: could not apply the edit; will look again", self.config.path)
+
+    async def _look(self) -> None:
+        """Apply or refuse the file if it changed (mtime, size, inode, then content hash) and has settled."""
+        path = self.config.path
+        state = _file_state(path)
+        if state == self.file_state:
+            return
+        if await self._stopped_within(SETTLE) or _file_state(path) != state:
+            return  # stopping, or still being written: look again next time
+        self.file_state, digest = state, _file_hash(path)
+        if digest == self.file_hash and digest is not None:
+            return
+        self.file_hash = digest
+        try:
+            config = await asyncio.get_running_loop().run_in_executor(self.executor, load_config, path)
+        except ConfigError as e:
+            self._refuse(e)
+            return
+        if self.config_refused:
+            log.info("%s: valid again", path)
+        self.config_refused = False
+        self._apply(config)
+
+    def _refuse(self, error: ConfigError) -> None:
+        """Keep the last good list; log the problems as `monitor validate` prints them; tell the operator once
+        per broken spell (not per poll, not per further broken save)."""
+        for problem in error.problems:
+            log.error("%s: %s", error.path, problem)
+        log.error("%s: %d problem(s); the edit is refused and the last good list (%d sources) keeps running",
+                  error.path, len(error.problems), len(self.sources))
+        if self.config_refused:
+            return
+        self.config_refused = True
+        now = self.clock()
+        notice = ChangeRecord(
+            id=new_change_id(now), source=CONFIG_NOTICE_SOURCE, jurisdiction="", url=str(Path(error.path).resolve()),
+            kind="operational", alert=True, event="config_invalid", severity="high",
+            summary=f"{error.path} was edited but does not validate ({len(error.problems)} problem(s)); the worker "
+                    f"keeps watching the last good list of {len(self.sources)} sources until it is fixed "
+                    f"(run `monitor validate`)",
+            added=[f"{error.path}: {p}" for p in error.problems], removed=[], detected_at=iso(now),
+            source_name=f"watch list {error.path}")
+        notice.channels = route(self.config.settings, notice)
+        self.store.add_changes([notice])
+        self.kick.set()
+
+    # -- alerts ---------------------------------------------------------------------------------------------
+    async def _deliver_loop(self) -> None:
+        """Drain the outbox after checks that queued alerts and every DELIVER_EVERY seconds (backoff retries)."""
+        while not self.stopping.is_set():
+            try:
+                await asyncio.wait_for(self.kick.wait(), DELIVER_EVERY)
+            except TimeoutError:
+                pass
+            self.kick.clear()
+            if self.stopping.is_set():
+                return
+            try:
+                report = await _in_daemon_thread(self._deliver)
+            except Exception:
+                log.exception("alert delivery failed; pending alerts stay in the outbox")
+                continue
+            if report.delivered:
+                log.info("%d alert(s) delivered to %s", report.delivered, self.notifier.name,
+                         extra={"delivered": report.delivered})
+
+    def _deliver(self) -> DeliveryReport:
+        with self.outbox_lock:
+            return deliver_pending(self.outbox, self.notifier, self.clock)
+
+    def close(self) -> None:
+        self.store.close()
+        if self.outbox_lock.acquire(blocking=False):  # else an abandoned delivery still uses it; exit closes it
+            self.outbox.close()
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            pass
+        return self.stopping.is_set()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with a check's fields (source, status, duration, result) as keys."""
+
+    STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+               "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        out.update((k, v) for k, v in vars(record).items() if k not in self.STANDARD)
+        if record.exc_info:
+            out["exception"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+def configure_logging(log_format: str, verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)  # other libraries: warnings only
+    logging.getLogger("monitor").setLevel(logging.DEBUG if verbose else logging.INFO)
+    # APScheduler logs every job's start and end at INFO; the worker's own line per check says more.
+    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def run_worker(sources: str, state_dir: str, *, clock: Callable[[], datetime], log_format: str = "text",
+               verbose: bool = False) -> int:
+    """Run until SIGTERM/SIGINT (exit 0). A bad sources.yaml at start raises ConfigError (the CLI exits 2)."""
+    configure_logging(log_format, verbose)
+    config = load_config(sources)  # first: a refused file must not create the state directory
+    try:
+        lock = acquire_lock(state_dir)
+    except AlreadyRunning as e:
+        print(f"monitor: {e}", file=sys.stderr)
+        return EXIT_LOCKED
+    try:
+        asyncio.run(_serve(config, state_dir, clock))
+        return 0
+    finally:
+        os.close(lock)
+
+
+async def _serve(config: Config, state_dir: str, clock: Callable[[], datetime]) -> None:
+    store, outbox = Store.open(state_dir), Store.open(state_dir)
+    executor = ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="parse")
+    # Console alerts go to stdout, logs to stderr: a terminal shows both, journald and pipes can split them.
+    worker = Worker(config, store, outbox, make_notifier(os.environ, stream=sys.stdout), clock, executor)
+    try:
+        await worker.run()
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+        worker.close()

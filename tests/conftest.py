@@ -7,13 +7,16 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 import pytest
 import yaml
@@ -79,7 +82,7 @@ class LoopbackServer:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     @property
@@ -108,6 +111,7 @@ class FakeSlack:
         self.server = server
         self.posts: list[dict] = []
         self.script: list[Response] = []
+        self.refuse: dict[str, Response] = {}  # channel -> a standing answer (channel_not_found, not_in_channel)
         self.ts = 0
         server.routes["/api/chat.postMessage"] = self._post
         server.routes["/webhook"] = self._webhook
@@ -129,6 +133,8 @@ class FakeSlack:
         if scripted:
             return scripted
         payload = _payload(request)
+        if payload.get("channel") in self.refuse:
+            return self.refuse[payload["channel"]]
         with self.server.lock:
             self.ts += 1
             ts = f"1700000000.{self.ts:06d}"
@@ -197,9 +203,11 @@ class Project:
         doc = {"settings": settings or {}, "sources": sources} if settings else {"sources": sources}
         self.sources.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
+    def argv(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "monitor", "--sources", str(self.sources), "--state-dir", str(self.state), *args]
+
     def run(self, *args: str, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "monitor", "--sources", str(self.sources),
-                               "--state-dir", str(self.state), *args],
+        return subprocess.run(self.argv(*args),
                               env={**self.env, **(env or {})}, capture_output=True, text=True, timeout=timeout)
 
     def check(self, *args: str, **kw) -> tuple[subprocess.CompletedProcess, list[dict]]:
@@ -221,3 +229,61 @@ def bill_page(title: str, rows: list[tuple[str, str, str]], extra: str = "") -> 
             f"<div id='tabBodyBillHistory'><table class='tbl'><thead><tr><th>Date</th><th>Chamber</th>"
             f"<th>Action</th></tr></thead><tbody>{trs}</tbody></table></div></main>"
             f"<footer>Page generated {time.time()}</footer></body></html>").encode()
+
+
+# -- hostile servers (fetch robustness) ---------------------------------------------------------------------------
+def stream(chunks: Callable[[], Iterable[bytes]], headers: dict[str, str] | None = None) -> Handler:
+    """A route that writes its body as it is made, with no Content-Length (the end is the connection closing), as a
+    server generating a page does. The client hanging up early is expected."""
+
+    def handle(request) -> None:
+        request.close_connection = True
+        request.send_response(200)
+        for k, v in {"Content-Type": "text/html; charset=utf-8", "Connection": "close", **(headers or {})}.items():
+            request.send_header(k, v)
+        request.end_headers()
+        try:
+            for chunk in chunks():
+                request.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    return handle
+
+
+def hang(seconds: float) -> Handler:
+    """A route that reads the request and says nothing for `seconds`, then hangs up."""
+
+    def handle(request) -> None:
+        time.sleep(seconds)
+        request.close_connection = True
+
+    return handle
+
+
+def gzip_bomb(megabytes: int) -> Iterator[bytes]:
+    """A valid gzip stream of `megabytes` MB of zeros, ~1,000 times smaller on the wire, made lazily in ~64 KB
+    writes (64 MB inflated each): after a full flush the compressor emits the same bytes for every further
+    megabyte, so they are computed once."""
+    zeros = bytes(1 << 20)
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    first = packer.compress(zeros) + packer.flush(zlib.Z_FULL_FLUSH)
+    unit = packer.compress(zeros) + packer.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(zeros, zlib.crc32(zeros))
+    yield first + unit
+    left = megabytes - 2
+    while left > 0:
+        batch = min(64, left)
+        for _ in range(batch):
+            crc = zlib.crc32(zeros, crc)
+        left -= batch
+        yield unit * batch
+    yield packer.flush()[:-8] + struct.pack("<II", crc, (megabytes << 20) & 0xFFFFFFFF)
+
+
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (connection refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/"

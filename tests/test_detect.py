@@ -89,7 +89,7 @@ def findings(before: bytes, after: bytes, source: Source = FL):
 def test_history_row_counts_by_context_and_gets_a_summary():
     [f] = findings(page(["01/13/2026 Filed"]), page(["01/13/2026 Filed", "02/26/2026 Senate Passed; YEAS 37 NAYS 1"]))
     assert (f.event, f.severity, f.measure) == ("advanced", "high", "CS/SB 1180")
-    assert f.summary.startswith("Florida CS/SB 1180 (Kratom Products) passed the Senate 37-1 (Florida)")
+    assert f.summary == "Florida CS/SB 1180 (Kratom Products) passed the Senate 37-1: 02/26/2026 Senate Passed; YEAS 37 NAYS 1"
     assert "stands under" in f.explanation["blocks"][0]["why"]
 
 
@@ -130,3 +130,24 @@ def test_federal_notice_of_intent_is_high_never_enacted():
                    page(["Other notice", "Schedules of Controlled Substances: Notice of intent to temporarily place "
                          "7-hydroxymitragynine in Schedule I"], title="DEA"), src)
     assert (f.event, f.severity) == ("introduced", "high")
+
+
+def test_list_page_title_does_not_make_every_bill_kratom():
+    src = Source(id="md", url="http://x", jurisdiction="US-MD", name="Maryland kratom and other bills")
+    rows = ["HB 1 Kratom Consumer Protection - Hearing 2/1", "HB 12 Fishing licenses - Filed", "SB 30 Taxes - Filed"]
+    before = page(rows, title="Kratom and other bills")
+    after = page(rows[:1] + ["HB 12 Fishing licenses - Passed House"] + rows[2:], title="Kratom and other bills")
+    old, new = extract_html(src, before), extract_html(src, after)
+    assert detect(src, diff_blocks(old.blocks, new.blocks), NOW, new) == []
+
+
+def test_redesign_rerendering_old_rows_is_not_news_but_a_new_row_is():
+    before = page(["02/26/2026 Senate Passed; YEAS 37 NAYS 1", "01/13/2026 Senate Filed"])
+    redesign = page(["Feb 26, 2026 Senate Passed 37-1", "Jan 13, 2026 Senate Filed"])
+    src = FL
+    old, new = extract_html(src, before), extract_html(src, redesign)
+    assert detect(src, diff_blocks(old.blocks, new.blocks), NOW, new) == []
+    newer = extract_html(src, page(["Mar 3, 2026 House Passed 110-2", "Feb 26, 2026 Senate Passed 37-1",
+                                    "Jan 13, 2026 Senate Filed"]))
+    [f] = detect(src, diff_blocks(old.blocks, newer.blocks), NOW, newer)
+    assert f.event == "passed" and f.added == ("Mar 3, 2026 House Passed 110-2",)

@@ -8,19 +8,23 @@ kratom count. A kratom block whose only change is a counter or a "last updated" 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from ..config import Source
 from ..jurisdictions import jurisdiction_name
-from ..models import Block, Diff, Finding, severity_rank
+from ..models import Block, Diff, Finding, Page, severity_rank
 from .measures import find_measure, measure_key
-from .vocabulary import (DATE_RE, DEFAULT_SEVERITY, EVENT_PATTERNS, EVENT_RANK, FEDERAL_PROPOSAL_RE, KRATOM_RE,
-                         NOT_SUBSTANTIVE_RE, PERMISSIVE_RE, PROPOSAL_RE, QUANTITY_RE, RESTRICTIVE_RE,
-                         SUBSIDIARY_ACTION_RE, SUBSTANTIVE_DATE_RE, SUBSTANTIVE_ENACTED_RE)
+from ..extract.text import words
+from .vocabulary import (LEADING_DATE_RE, AGENDA_RE, CHAMBER_RE, CONTRACTIONS_RE, CORRECTION_RE, STATUS_FIELDS, SUBSTANCE_RE, DATE_RE, DEFAULT_SEVERITY, EVENT_PATTERNS, EVENT_RANK, FEDERAL_PROPOSAL_RE,
+                         KRATOM_RE, LIST_HEADING_RE, NEGATED_RE, NOT_SUBSTANTIVE_RE, PERMISSIVE_RE, PROPOSAL_RE,
+                         QUANTITY_RE, RESTRICTIVE_RE, SUBSIDIARY_ACTION_RE, SUBSTANTIVE_DATE_RE,
+                         SUBSTANTIVE_ENACTED_RE, TABLED_RE, WESTMINSTER)
 
 EVIDENCE_CHARS = 160
+SUMMARY_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,11 @@ def kratom_terms(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def classify(text: str) -> tuple[str | None, str]:
+def classify(text: str, jurisdiction: str = "") -> tuple[str | None, str]:
     """The furthest legal-status event `text` records, and the phrase that shows it; (None, "") if none."""
-    text = SUBSIDIARY_ACTION_RE.sub(" ", text)
+    text = NEGATED_RE.sub(" ", SUBSIDIARY_ACTION_RE.sub(" ", LEADING_DATE_RE.sub("", text)))
+    if jurisdiction[:2] in WESTMINSTER:
+        text = TABLED_RE.sub("introduced", text)
     best: tuple[str, str] | None = None
     for event, pattern in EVENT_PATTERNS.items():
         matches = list(pattern.finditer(text))
@@ -60,101 +66,246 @@ def classify(text: str) -> tuple[str | None, str]:
     return best if best else (None, "")
 
 
-def structured_event(block: Block, today: date) -> tuple[str | None, str]:
+def structured_event(block: Block, today: date, jurisdiction: str = "") -> tuple[str | None, str]:
     """Events that structured sources state as data rather than prose."""
     fields = block.fields
     fr_type = fields.get("type")
     if fields.get("schema") == "federal_register" and fr_type:
+        if CORRECTION_RE.search(str(fields.get("title") or block.text)):
+            return "amended", "correction"  # corrects a document already published; schedules nothing new
         if fr_type == "Rule":
             effective = _parse_date(fields.get("effective_on"))
             if effective and effective > today:
                 return "passed", f"Rule effective {effective.isoformat()}"
             return "enacted", "Rule" + (f" effective {effective.isoformat()}" if effective else "")
         if fr_type == "Proposed Rule":
-            event, phrase = classify(block.text)
+            event, phrase = classify(block.text, jurisdiction)
             return ("failed", phrase) if event == "failed" else ("introduced", "Proposed Rule")
-        return classify(block.text)
+        return classify(block.text, jurisdiction)
     if fields.get("event"):
         return str(fields["event"]), str(fields.get("status") or fields["event"])
-    return classify(block.text)
+    return classify(block.text, jurisdiction)
 
 
-def detect(source: Source, diff: Diff, now: datetime) -> list[Finding]:
-    """Judge every changed block, group them by measure, and make one Finding per measure."""
+def detect(source: Source, diff: Diff, now: datetime, page: Page | None = None) -> list[Finding]:
+    """Judge every changed block, group them by measure, and make one Finding per measure.
+
+    `page` is the whole new page: a bill passing its second chamber reads "Passed" like its first, and only the
+    other rows tell the two apart; a page listing many bills gives none of them its title's topic.
+    """
     today = now.date()
-    judged = [j for j in _judge_all(source, diff, today) if j is not None]
+    page = page or Page(blocks=())
+    scope = _Scope(page.page_context, _is_list_page(page.blocks))
+    echoes = _echo_signatures(diff, source.jurisdiction)
+    judged = [j for j in _judge_all(source, diff, today, scope) if j is not None and not _is_echo(j, echoes)]
+    judged = [_second_chamber(j, page.blocks) for j in judged]
     groups: dict[str, list[Judgement]] = {}
     for j in judged:
-        groups.setdefault(measure_key(j.measure), []).append(j)
+        # a feed or API item is a finding of its own: Tennessee's and Georgia's "HB 1649" are different bills
+        item = j.block.fields.get("id")
+        groups.setdefault(f"item:{item}" if item else measure_key(j.measure), []).append(j)
     return [_finding(source, group) for group in groups.values()]
 
 
-def _judge_all(source: Source, diff: Diff, today: date) -> Iterable[Judgement | None]:
-    for block in diff.added:
-        yield _judge(source, "added", block, None, today)
-    for old, new in diff.modified:
-        yield _judge(source, "modified", new, old, today)
+@dataclass(frozen=True)
+class _Scope:
+    page_context: tuple[str, ...]
+    list_page: bool
+
+
+def _is_list_page(blocks: Sequence[Block]) -> bool:
+    """A page whose rows or items start with three or more different bill numbers lists many measures."""
+    starts = {measure_key(m) for b in blocks if b.tag in ("tr", "li", "dd", "p") and (m := _leading_measure(b.text))}
+    return len(starts) >= 3
+
+
+def _leading_measure(text: str) -> str | None:
+    """The bill number a row starts with ("HB 1649 Kratom; ..."), not one cited after a date."""
+    head = text.split()[:3]
+    if not head or DATE_RE.match(head[0]):
+        return None
+    return find_measure(" ".join(head))
+
+
+@dataclass(frozen=True)
+class _Echo:
+    """A row that vanished: a redesign re-renders old history rows ("02/26/2026 Senate Passed" becomes "Feb 26,
+    2026 S PASSED"), it does not add new ones. Same dates and the same event or mostly the same words."""
+
+    dates: frozenset
+    event: str | None
+    words: frozenset
+
+
+def _echo_signatures(diff: Diff, jurisdiction: str) -> list[_Echo]:
+    out = []
     for block in diff.removed:
-        yield _judge(source, "removed", block, None, today)
+        dates = _dates(block.text)
+        if dates:
+            out.append(_Echo(dates, classify(block.text, jurisdiction)[0], _plain_words(block.text)))
+    return out
 
 
-def _judge(source: Source, change: str, block: Block, old: Block | None, today: date) -> Judgement | None:
+def _is_echo(j: Judgement, echoes: list[_Echo]) -> bool:
+    if j.change != "added" or not echoes:
+        return False
+    dates, plain = _dates(j.block.text), _plain_words(j.block.text)
+    return any(e.dates == dates and (e.event == j.event or _overlap(e.words, plain) >= 0.5) for e in echoes)
+
+
+def _plain_words(text: str) -> frozenset:
+    return frozenset(w for w in words(DATE_RE.sub(" ", text)) if len(w) > 1 and not w.isdigit())
+
+
+def _overlap(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / len(a | b) if a | b else 1.0
+
+
+def _dates(text: str) -> frozenset:
+    """Dates in any spelling, normalised to ISO where they can be read (so "02/26/2026" == "Feb 26, 2026")."""
+    out = set()
+    for m in DATE_RE.finditer(text):
+        parsed = _read_date(m.group(0))
+        out.add(parsed or m.group(0).lower())
+    return frozenset(out)
+
+
+def _read_date(text: str) -> str | None:
+    for fmt in ("%m/%d/%Y", "%m/%d/%y", "%Y-%m-%d", "%b %d, %Y", "%B %d, %Y", "%b %d %Y", "%B %d %Y", "%d %B %Y",
+                "%d %b %Y", "%b. %d, %Y", "%m-%d-%Y", "%m.%d.%Y"):
+        try:
+            return datetime.strptime(text.strip(), fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _judge_all(source: Source, diff: Diff, today: date, scope: _Scope) -> Iterable[Judgement | None]:
+    for block in diff.added:
+        yield _judge(source, "added", block, None, today, scope)
+    for old, new in diff.modified:
+        yield _judge(source, "modified", new, old, today, scope)
+    for block in diff.removed:
+        yield _judge(source, "removed", block, None, today, scope)
+
+
+def _judge(source: Source, change: str, block: Block, old: Block | None, today: date,
+           scope: _Scope) -> Judgement | None:
     terms = kratom_terms(block.text) or (kratom_terms(old.text) if old else ())
-    context = "" if terms else _kratom_context(source, block)
+    context = "" if terms else _kratom_context(source, block, scope)
     if not terms and not context:
         return None
+    measure = _measure(source, block, by_context=bool(context))
     if change == "removed":
         if not terms:
             return None  # a history row vanishing from a kratom page is a site glitch, not a legal event
-        return Judgement(change, block, "mention", "removed", terms, "", _measure(source, block))
-    event, phrase = structured_event(block, today)
+        return Judgement(change, block, "mention", "removed", terms, "", measure)
+    event, phrase = structured_event(block, today, source.jurisdiction)
     if old is not None:
-        event, phrase = _modified_event(event, phrase, old, block, today)
+        event, phrase = _modified_event(source, event, phrase, old, block, today, measure)
         if event is None:
             return None
+    if event == "enacted" and SUBSTANTIVE_ENACTED_RE.search(phrase) and \
+            any(AGENDA_RE.search(c) for c in block.context[:2]):
+        event, phrase = "introduced", f"on an agenda: {phrase}"  # to be discussed, not yet decided
+    if event is None and terms:
+        event, phrase = _list_heading_event(block, source.jurisdiction)
     if event is None:
         if not terms or _only_noise(block.text):
             return None
         event, phrase = "mention", "added"
-    if context and event in ("mention",):
+    if context and event == "mention":
         return None
-    return Judgement(change, block, event, phrase, terms, context, _measure(source, block), old)
+    return Judgement(change, block, event, phrase, terms, context, measure, old)
 
 
-def _kratom_context(source: Source, block: Block) -> str:
-    """The context text that names kratom, for page blocks only: a feed or API item must name kratom itself."""
+def _list_heading_event(block: Block, jurisdiction: str) -> tuple[str | None, str]:
+    """A row under "Ordinances Introduced" or "Bills Signed" takes its event from that heading."""
+    if block.fields or block.tag not in ("tr", "li", "dd", "dt", "p"):
+        return None, ""
+    for heading in block.context[:3]:
+        if len(heading) <= 80 and LIST_HEADING_RE.search(heading):
+            event, _ = classify(heading, jurisdiction)
+            if event:
+                return event, f"listed under '{heading}'"
+    return None, ""
+
+
+def _second_chamber(j: Judgement, page: Sequence[Block]) -> Judgement:
+    """"Passed" in one chamber after the other chamber's "Passed" row is passage of both: event `passed`."""
+    if j.event != "advanced" or not re.search(r"\bpassed\b", j.block.text, re.I):
+        return j
+    chamber = CHAMBER_RE.search(j.block.text)
+    if not chamber:
+        return j
+    here = chamber.group(1).lower()
+    own = _leading_measure(j.block.text)
+    for other in page:
+        if other.key == j.block.key or other.context[:1] != j.block.context[:1] or \
+                not re.search(r"\bpassed\b", other.text, re.I) or \
+                measure_key(_leading_measure(other.text)) != measure_key(own):  # another bill's row on a list
+            continue
+        found = CHAMBER_RE.search(other.text)
+        if found and found.group(1).lower() != here:
+            return Judgement(j.change, j.block, "passed", f"passed {here} after {found.group(1).lower()}", j.terms,
+                             j.context, j.measure, j.old)
+    return j
+
+
+def _kratom_context(source: Source, block: Block, scope: _Scope) -> str:
+    """The context text that names kratom, for page blocks only: a feed or API item must name kratom itself.
+
+    On a page listing many bills, a row that starts with its own bill number takes its topic from a nearer heading
+    or caption, never from the page's title: "HB 12 Fishing licenses" under "Kratom and other bills" is not kratom.
+    """
     if block.fields:
         return ""
+    own_measure = scope.list_page and _leading_measure(block.text)
     for text in block.context:
+        if own_measure and text in scope.page_context:
+            continue
         if KRATOM_RE.search(text):
             return text
-    if source.measure and KRATOM_RE.search(source.name):
-        return source.name
     return ""
 
 
-def _modified_event(event: str | None, phrase: str, old: Block, new: Block, today: date) -> tuple[str | None, str]:
-    old_event, _ = structured_event(old, today)
-    if event and event != old_event:
-        return event, phrase
-    if old.fields and new.fields and old.text == new.text:
-        return (event or "amended"), phrase or "updated"  # a status field moved without new prose
+def _modified_event(source: Source, event: str | None, phrase: str, old: Block, new: Block, today: date,
+                    measure: str | None) -> tuple[str | None, str]:
+    old_event, _ = structured_event(old, today, source.jurisdiction)
+    if event and (event != old_event or _new_phrase(phrase, old.text)):
+        return event, phrase  # a new stage, or a new step within one ("second reading" -> "passed")
+    if old.text == new.text:
+        moved = [k for k in STATUS_FIELDS if str(old.fields.get(k)) != str(new.fields.get(k))]
+        return ((event or "amended"), phrase or f"{', '.join(moved)} changed") if moved else (None, "")
     added = _new_words(old.text, new.text)
     if not added:
         return None, ""
-    if all(w.isdigit() for w in added):
-        changed_text = new.text
-        if NOT_SUBSTANTIVE_RE.search(changed_text):
-            return None, ""
-        if (DATE_RE.search(changed_text) and SUBSTANTIVE_DATE_RE.search(changed_text)) or \
-                QUANTITY_RE.search(changed_text):
-            return "amended", "date or threshold changed"
-        return None, ""
-    if event:
-        return event, phrase
-    if _dates_moved(old.text, new.text) and SUBSTANTIVE_DATE_RE.search(new.text):
+    if _dates(old.text) != _dates(new.text) and SUBSTANTIVE_DATE_RE.search(new.text) and \
+            not NOT_SUBSTANTIVE_RE.search(new.text):
         return "amended", "date changed"
-    return (None, "") if _only_noise(new.text) else ("mention", "changed")
+    if all(w.isdigit() for w in added):
+        if QUANTITY_RE.search(new.text) and not NOT_SUBSTANTIVE_RE.search(new.text):
+            return "amended", "threshold changed"
+        return None, ""
+    if event or _only_noise(new.text) or _substance(old.text) == _substance(new.text):
+        return None, ""  # the same status or the same rule re-worded (a redesign, a copy-edit) is not news
+    # The wording of a measure or of a rule's scope changed: the law's substance moved.
+    if measure or RESTRICTIVE_RE.search(new.text) or PERMISSIVE_RE.search(new.text):
+        return "amended", "text changed"
+    return "mention", "changed"
+
+
+def _new_phrase(phrase: str, old_text: str) -> bool:
+    """Whether the phrase that gave the event is new wording, dates aside ("Beginning July 1" vs "April 1")."""
+    def plain(text: str) -> str:
+        return " ".join(words(DATE_RE.sub(" ", text)))
+    return plain(phrase) not in plain(old_text)
+
+
+def _substance(text: str) -> Counter:
+    """The numbers and the words that carry a rule's force ("must", "not", "21", "prohibited"), counted."""
+    text = CONTRACTIONS_RE.sub(" not", text).replace("cannot", "can not")
+    return Counter(m.group(0).lower() for m in SUBSTANCE_RE.finditer(text))
 
 
 def _new_words(old: str, new: str) -> list[str]:
@@ -162,28 +313,26 @@ def _new_words(old: str, new: str) -> list[str]:
     return [w for w in re.findall(r"\w+", new.lower()) if w not in old_words]
 
 
-def _dates_moved(old: str, new: str) -> bool:
-    return {m.group(0).lower() for m in DATE_RE.finditer(old)} != {m.group(0).lower() for m in DATE_RE.finditer(new)}
-
-
 def _only_noise(text: str) -> bool:
     return bool(NOT_SUBSTANTIVE_RE.search(text)) and len(text) < 200 and not any(
         p.search(text) for p in EVENT_PATTERNS.values())
 
 
-def _measure(source: Source, block: Block) -> str | None:
+def _measure(source: Source, block: Block, by_context: bool) -> str | None:
+    """The block's measure. A row relevant only by where it stands belongs to the page's measure, even when it
+    names a companion bill ("Substituted for CS/HB 1003"); a row that names kratom itself names its own."""
     if block.fields.get("measure"):
         return str(block.fields["measure"])
-    found = find_measure(block.text)
-    if found:
-        return found
+    own = find_measure(block.text)
+    if own and not by_context:
+        return own
     if source.measure:
         return source.measure
     for text in block.context:
         found = find_measure(text)
         if found:
             return found
-    return None
+    return own
 
 
 def _finding(source: Source, group: list[Judgement]) -> Finding:
@@ -191,7 +340,7 @@ def _finding(source: Source, group: list[Judgement]) -> Finding:
     event = lead.event
     texts = " ".join(j.block.text for j in group)
     severity = DEFAULT_SEVERITY[event]
-    if event == "introduced" and source.jurisdiction == "US" and (
+    if event == "introduced" and _jurisdiction(source, lead.block) == "US" and (
             FEDERAL_PROPOSAL_RE.search(texts) or lead.block.fields.get("type") == "Proposed Rule"):
         severity = "high"  # a federal scheduling proposal moves markets nationwide
     measure = _best_measure(source, group)
@@ -203,6 +352,8 @@ def _finding(source: Source, group: list[Judgement]) -> Finding:
         removed=tuple((j.old or j.block).text for j in group if j.change in ("removed", "modified")),
         direction=_direction(texts + " " + " ".join(lead.block.context[:2]), event),
         measure=measure,
+        jurisdiction=lead.block.fields.get("jurisdiction"),
+        url=lead.block.fields.get("_url"),
         explanation={
             "event_phrase": lead.phrase,
             "blocks": [{
@@ -244,43 +395,69 @@ def _summary(source: Source, lead: Judgement, measure: str | None) -> str:
     """One line a compliance officer can act on: what, which measure, where, and the evidence."""
     block, event = lead.block, lead.event
     fields = block.fields
-    where = jurisdiction_name(source.jurisdiction)
+    where = jurisdiction_name(_jurisdiction(source, block))
     subject = _subject(source, block, measure)
     phrase = _EVENT_PHRASE[event]
-    evidence = str(fields.get("title") or block.text)
+    evidence = str(fields.get("status") or fields.get("title") or block.text)  # a bill's title is in its subject
     if fields.get("schema") == "federal_register":
         agency = fields.get("agency") or "Federal Register"
         kind = str(fields.get("type") or "document").lower()
-        detail = {"enacted": f"{kind} in force", "passed": f"{kind} adopted, effective {fields.get('effective_on')}",
+        since = f" since {fields['effective_on']}" if fields.get("effective_on") else ""
+        detail = {"enacted": f"{kind} in force{since}",
+                  "passed": f"{kind} adopted, effective {fields.get('effective_on')}",
                   "introduced": f"{kind} published", "failed": f"{kind} withdraws a measure"}.get(event, kind)
-        return _one_line(f"{agency} {detail} ({event}): {evidence} [FR {fields.get('document_number', '')}]")
+        head, tail = f"{agency} {detail} ({event}): ", f" [FR {fields.get('document_number', '')}]"
+        return _one_line(head + _clip(evidence, SUMMARY_CHARS - len(head) - len(tail)) + tail)
+    if fields.get("schema") == "feed":  # the item's title says what happened; the feed is where
+        change = {"added": "New item in", "removed": "Item withdrawn from"}.get(lead.change, "Item changed in")
+        return _one_line(f"{change} {source.title} ({'' if event == 'mention' else event + ', '}{where}): {evidence}")
+    if subject is None:  # no measure to name: say what happened on which page
+        noun = _EVENT_NOUN[event] if event != "mention" else f"kratom text {_CHANGE_WORD[lead.change]}"
+        return _one_line(f"{source.title}: {noun} ({where}): {evidence}")
     if event == "mention":
-        phrase = "kratom text removed" if lead.change == "removed" else "kratom text added" \
-            if lead.change == "added" else "kratom text changed"
+        phrase = f"kratom text {_CHANGE_WORD[lead.change]}"
     elif event in ("advanced", "passed"):
-        chamber = _CHAMBER_RE.search(block.text)
-        vote = _VOTE_RE.search(block.text)
-        if re.search(r"\bpassed\b", block.text, re.I) and chamber and event == "advanced":
+        action = str(fields.get("status") or block.text)
+        chamber = _CHAMBER_RE.search(action)
+        vote = _VOTE_RE.search(action)
+        if re.search(r"\bpassed\b", action, re.I) and chamber and event == "advanced":
             phrase = f"passed the {chamber.group(1).title()}"
         if vote:
             phrase += f" {vote.group(1)}-{vote.group(2)}"
-    return _one_line(f"{subject} {phrase} ({where}): {evidence}")
+    place = "" if where in subject else f" ({where})"
+    return _one_line(f"{subject} {phrase}{place}: {evidence}")
 
 
-def _subject(source: Source, block: Block, measure: str | None) -> str:
+_EVENT_NOUN = {"introduced": "proposal or filing", "advanced": "measure advanced", "passed": "measure passed",
+               "enacted": "enacted or in force", "failed": "measure failed or withdrawn", "amended": "text amended"}
+_CHANGE_WORD = {"added": "added", "removed": "removed", "modified": "changed"}
+
+
+def _subject(source: Source, block: Block, measure: str | None) -> str | None:
+    """How to name the measure: the operator's name when it is about this measure, else the number and a topic."""
+    if not measure:
+        return None
     name = source.name
-    if measure and name and measure_key(measure) in measure_key(name):
+    named = find_measure(name) if name else None
+    if named and measure_key(named) == measure_key(measure):
         return name
-    if measure:
-        topic = next((c for c in block.context if measure_key(measure) in measure_key(c) and len(c) < 120), "")
-        topic = topic.split(":", 1)[1].strip() if ":" in topic else name
-        return f"{measure} ({topic})" if topic else measure
-    return name or source.id
+    topic = next((c for c in block.context if measure_key(measure) in measure_key(c) and len(c) < 120), "")
+    topic = topic.split(":", 1)[1].strip() if ":" in topic else ""
+    return f"{measure} ({topic})" if topic else measure
+
+
+def _jurisdiction(source: Source, block: Block) -> str:
+    """The item's own jurisdiction (a bill from a fifty-state search), else the source's."""
+    return str(block.fields.get("jurisdiction") or source.jurisdiction)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:max(0, limit - 1)] + "…"
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= 240 else text[:239] + "…"
+    return _clip(text, SUMMARY_CHARS)
 
 
 def _parse_date(value) -> date | None:

@@ -9,13 +9,13 @@ _CHAMBER = {"senate bill": "SB", "house bill": "HB", "assembly bill": "AB", "sen
 BILL_RE = re.compile(
     r"(?<![\w/])((?:C[S]/){0,3}(?:CS/)?)"
     r"(S\.?\s?B|H\.?\s?B|A\.?\s?B|S\.?\s?F|H\.?\s?F|L\.?\s?B|L\.?\s?D|H\.?\s?R|S\.?\s?R|H\.?\s?J\.?\s?R|S\.?\s?J\.?\s?R|"
-    r"H\.?\s?C\.?\s?R|S\.?\s?C\.?\s?R|SB|HB|AB|SF|HF|LB|LD|HR|H|S|A)\.?\s?(\d{1,5})\b(?!\s*(%|mg|percent|-\d))")
+    r"H\.?\s?C\.?\s?R|S\.?\s?C\.?\s?R|SB|HB|AB|SF|HF|LB|LD|HR|H|S|A)\.?\s?(\d{1,5})[A-Z]?\b(?!\s*(%|mg|percent|-\d))")
 WORDY_BILL_RE = re.compile(r"\b(senate|house|assembly|legislative)\s+(bill|file|document|resolution|joint\s+resolution)"
-                           r"\s+(no\.?\s*)?(\d{1,5})\b", re.I)
+                           r"\s+(no\.?\s*)?(\d{1,5})\b(?![-/]\w)", re.I)
 SESSION_BILL_RE = re.compile(r"(?<![\w/])((?:CS/)*)(SB|HB)\s?(\d{2}-\d{3,4})\b")  # Colorado: SB25-072
 FR_DOC_RE = re.compile(r"\b(?:FR\s+Doc\.?\s*(?:No\.?)?\s*)?((?:19|20)\d{2}-\d{5})\b")
 DOCKET_RE = re.compile(r"\b(?:Docket\s+(?:No\.?\s*)?)?(DEA-\d{3,4}|FDA-\d{4}-[A-Z]-\d{3,5})\b")
-RULE_RE = re.compile(r"\b(R\d{2,3}-\d{1,4}(?:-\d{1,4})?|\d{3,4}:\d{1,2}-\d{1,2}-\d{1,3}(?:\.\d+)?|\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|Act\s+(?:No\.?\s*)?\d{1,4}|"
+RULE_RE = re.compile(r"\b(R\d{2,3}-\d{1,4}(?:-\d{1,4})?|\d{3,4}:\d{1,2}-\d{1,2}-\d{1,3}(?:\.\d+)?|\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|(?:Act|Akta)\s+(?:No\.?\s*)?(?!(?:18|19|20)\d\d\b)A?\d{1,4}|"
                      r"Ordinance\s+(?:No\.?\s*)?[\w-]*\d[\w-]*|Import\s+Alert\s+\d{2}-\d{2}|Public\s+Act\s+\d+-\d+)\b",
                      re.I)
 
@@ -42,11 +42,12 @@ def find_measure(text: str) -> str | None:
 
 
 def _plausible_bill(match: re.Match) -> bool:
-    """"SB 12" always; a bare "H 1003" / "S.1180" only with two or more digits; never "A 1"."""
-    chamber = match.group(2).replace(".", "").replace(" ", "")
-    if len(chamber) > 1 or match.group(1):
+    """"SB 12" always; a bare "H.1631" or "H 1003" (four digits) too, but not "H 560", which on Missouri's pages
+    is a journal page, nor "A 1"."""
+    chamber = match.group(2).replace(" ", "")
+    if len(chamber.replace(".", "")) > 1 or match.group(1):
         return True
-    return chamber in ("H", "S") and len(match.group(3)) >= 2
+    return chamber in ("H.", "S.") or (chamber in ("H", "S") and len(match.group(3)) >= 4)
 
 
 def measure_key(measure: str | None) -> str:

@@ -39,6 +39,18 @@ EVENT_PATTERNS: dict[str, re.Pattern] = {
     "enacted": _any(
         r"\bveto(es)?\s+overrid(den|e)\b", r"\boverr(ode|idden)\b.{0,20}\bveto",
         r"\b(signed|approved)\s+by\s+(the\s+)?(governor|president|mayor|county\s+executive)",
+        r"\bsigned\b(?!\s+by\s+(the\s+)?(officers|speaker|president\s+of\s+the\s+senate|presiding|chief\s+clerk|"
+        r"secretary|clerk|sponsor|members?)|\s+in\s+(the\s+)?(house|senate|assembly))"
+        r"(?![^.;]{0,60}\b(presented|sent|transmitted|delivered)\s+to)",
+        r"\bnew\s+laws?\b", r"\b(laws?|acts?|rules?|ordinances?|regulations?)\s+(now\s+)?effective\b",
+        # A restriction dated to start: "Beginning January 1, 2027, ... is prohibited"; "illegal as of Jan 1".
+        r"\b(beginning|starting|effective|as\s+of)\s+(on\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+        r"\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})\b[^.]{0,200}?\b(prohibit|ban|illegal|unlawful|schedule\s+"
+        r"(i|1)\b|may\s+not|must\s+not|shall\s+not|no\s+person)",
+        r"\b(illegal|prohibited|banned|unlawful)\s+(as\s+of|beginning|starting|effective|from)\b",
+        # German, Polish, French, Spanish, Dutch: in force, prohibited, ordinance published.
+        r"\bin\s+kraft\b", r"\bverboten\b", r"\bunterstellt\b", r"\bwchodzi\s+w\s+życie\b", r"\bweszło\s+w\s+życie\b",
+        r"\bentre(ra)?\s+en\s+vigueur\b", r"\bentra(rá)?\s+en\s+vigor\b", r"\bin\s+werking\b", r"\bverboden\b",
         r"\bgovernor\s+(signed|approved)\b", r"\bsigned\s+into\s+law\b", r"\bbec(ame|omes)\s+(law|act|effective)\b",
         r"\bbec(ame|omes)\s+(public\s+)?act\s+(no\.?\s*)?\d", r"\bact\s+no\.?\s*\d+", r"\bpublic\s+act\s+\d",
         r"\bchaptered\b", r"\bchapter\s+no\.?\s*\d", r"\bchapter\s+(19|20)\d\d-\d+", r"\bsession\s+law\b", r"\bsigned\s+by\s+governor",
@@ -89,7 +101,7 @@ EVENT_PATTERNS: dict[str, re.Pattern] = {
         r"\bnow\s+in\b", r"\brecommended\s+(for\s+passage|do\s+pass|as\s+amended)\b", r"\bordered\s+(to|engrossed)",
         r"\byeas?\s*[:\-]?\s*\d+\s*[,;]?\s*nays?\s*[:\-]?\s*\d+", r"\bayes\s*\d+", r"\bcrossed\s+over\b",
         r"\breport\s+(filed|adopted)\b", r"\bcommittee\s+report\b", r"\bsubstituted\s+for\b",
-        r"\breported\s*[-:\u2013]?\s*(substitute|amended|favorabl|from\s+committee)", r"^\W*(\S+\s+){0,3}reported\b",
+        r"\breported\s*[-:\u2013]?\s*(substitute|amended|favorabl|from\s+committee)", r"^\W*((senate|house|assembly|joint|[SHAJ])\s+)?(committee\s+)?reported\b",
         r"\bdiluluskan\b", r"\bbacaan\s+kali\s+(kedua|ketiga)\b",
     ),
     "introduced": _any(
@@ -100,6 +112,7 @@ EVENT_PATTERNS: dict[str, re.Pattern] = {
         r"\brequest\s+for\s+(comments?|information)\b", r"\bpublic\s+comment\b", r"\bpublic\s+consultation\b",
         r"\bconsultation\s+(on|opens|period)\b", r"\bproposed\s+(amendments?|regulations?|changes?|ordinance|ban)\b",
         r"\bdraft\s+(bill|regulation|rule|ordinance|decision)\b", r"\binterim\s+decision\b",
+        r"\bscope\s+statement\b", r"\bEntwurf\b", r"\bprojekt\s+(ustawy|rozporządzenia)\b", r"\bprojet\s+de\b",
         r"\brulemaking\b", r"\bnotice\s+of\s+(rule\s+development|public\s+hearing)\b",
         r"\bfirst\s+read\b", r"\bassigned\s+to\s+(the\s+)?committee\b", r"\bsponsor(ed|s)?\s+by\b",
         r"\bbacaan\s+kali\s+pertama\b", r"\bdibentangkan\b", r"ร่างพระราชบัญญัติ|ร่างประกาศ|ร่างกฎ|รับฟังความคิดเห็น",
@@ -167,5 +180,21 @@ WESTMINSTER = {"GB", "AU", "MY", "NZ", "CA", "IN", "SG", "IE", "ZA"}
 TABLED_RE = re.compile(r"\btabled\b", re.I)
 # A status heading over a list ("Ordinances Introduced", "Bills Signed") gives its rows their event.
 LIST_HEADING_RE = re.compile(r"\b(introduced|pending|proposed|adopted|passed|enacted|signed|approved|vetoed|"
-                             r"withdrawn|failed)\b", re.I)
+                             r"withdrawn|failed|effective|new\s+laws?|chaptered|in\s+force)\b", re.I)
+# Meeting agendas and hearing notices list what will be discussed, not what was decided.
+AGENDA_RE = re.compile(r"\b(agenda|meeting|hearing|for\s+discussion|consideration|to\s+be\s+considered|"
+                       r"workshop|minutes)\b", re.I)
+# Words that carry a rule's substance; a rewording that keeps all of them (and every number) changes nothing.
+SUBSTANCE_RE = re.compile(
+    r"\d+(?:\.\d+)?|\b(not|no|never|nor|only|must|shall|may|cannot|prohibit\w*|ban\w*|illegal|legal|lawful|"
+    r"unlawful|allow\w*|permit\w*|require\w*|restrict\w*|schedul\w*|controlled|approved|unapproved|regulat\w*|"
+    r"misdemeanor|felony|penalt\w*|fine[sd]?|age|minors?|under|older|younger|over|percent|mg|adulterat\w*|"
+    r"exempt\w*|licen[cs]\w*|effective|until|before|after|repeal\w*)\b", re.I)
+CONTRACTIONS_RE = re.compile(r"n't\b", re.I)
 CHAMBER_RE = re.compile(r"\b(senate|house|assembly|dewan\s+rakyat|dewan\s+negara|commons|lords)\b", re.I)
+CORRECTION_RE = re.compile(r"(;|\b)\s*(correction|correcting\s+amendment|technical\s+amendment)s?\b", re.I)
+# Item fields whose change is a change in the measure's status; links, dates of publication and ranks are not.
+STATUS_FIELDS = ("event", "status", "type", "effective_on", "comments_close_on", "title", "measure")
+# The date a history row starts with: classification reads the action after it.
+LEADING_DATE_RE = re.compile(r"^\W*(\d{1,2}[/.-]\d{1,2}([/.-]\d{2,4})?|\d{4}-\d{2}-\d{2}|(jan|feb|mar|apr|may|jun|jul|"
+                             r"aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(,?\s+\d{4})?)\b[\s,;:\u2022|-]*", re.I)

@@ -10,11 +10,12 @@ The walk over the tree is iterative (bs4's `descendants` follows next_element li
 """
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Iterable
 
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
-from bs4.builder import ParserRejectedMarkup
+from bs4.dammit import EncodingDetector, UnicodeDammit
 
 from ..config import Source
 from ..models import Block, Page
@@ -59,13 +60,33 @@ BROWSER_CHARSET = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "lat
 
 
 def parse(body: bytes, charset: str | None) -> BeautifulSoup:
-    """Bytes -> soup, decoding as a browser does: HTTP charset, else <meta charset>, else detection."""
-    encoding = BROWSER_CHARSET.get((charset or "").lower(), charset) if charset else None
-    body = body.replace(b"\x00", b"")
+    """Bytes -> soup. We decode first so NULs are dropped from the text, not the bytes (which would wreck UTF-16)."""
+    return BeautifulSoup(decode(body, charset).replace("\x00", ""), "lxml")
+
+
+def decode(body: bytes, charset: str | None) -> str:
+    """Decode as a browser does: byte-order mark, HTTP charset, <meta charset>; undeclared, UTF-8 when the bytes are
+    mostly UTF-8, else detection. A bad byte costs one U+FFFD, never the rest of the page or its whole decoding."""
+    data, bom = EncodingDetector.strip_byte_order_mark(body)
+    declared = bom or _codec(charset) or _codec(EncodingDetector.find_declared_encoding(data, is_html=True), True)
+    if declared:
+        return data.decode(declared, "replace")
+    text = data.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    if len(text) - len(text.encode("ascii", "ignore")) >= 2 * bad:  # at least as much valid non-ASCII as bad
+        return text
+    return UnicodeDammit(data, is_html=True).unicode_markup
+
+
+def _codec(name: str | None, in_markup: bool = False) -> str | None:
+    if not name:
+        return None
     try:
-        return BeautifulSoup(body, "lxml", from_encoding=encoding)
-    except (ParserRejectedMarkup, LookupError):
-        return BeautifulSoup(body, "lxml")
+        codec = codecs.lookup(BROWSER_CHARSET.get(name.lower(), name)).name
+    except LookupError:
+        return None
+    # A <meta> we could read as ASCII is not in UTF-16/32, whatever it says (browsers use UTF-8 then).
+    return "utf-8" if in_markup and codec.startswith(("utf-16", "utf-32")) else codec
 
 
 def extract_html(source: Source, body: bytes, charset: str | None = None) -> Page:
@@ -98,7 +119,7 @@ def extract_html(source: Source, body: bytes, charset: str | None = None) -> Pag
         return Page(blocks=tuple(blocks), title=title, problem="soft_error", problem_detail=soft)
     if not blocks:
         return Page(blocks=(), title=title, problem="empty", problem_detail="the page has no readable text")
-    return Page(blocks=tuple(blocks), title=title)
+    return Page(blocks=tuple(blocks), title=title, page_context=page_context)
 
 
 def _drop(soup: BeautifulSoup, names: set[str]) -> None:

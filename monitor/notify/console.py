@@ -24,12 +24,17 @@ def format_change(change: ChangeRecord, max_lines: int = 6) -> str:
 
 
 class ConsoleNotifier:
+    """Prints each alert once. No fingerprint: switching to the console does not release alerts Slack refused."""
+
     name = "console"
+    fingerprint = ""
 
     def __init__(self, stream=None):
         self.stream = stream
 
-    def send(self, change: ChangeRecord, channel: str, thread_ts: str | None) -> Delivery:
-        stream = self.stream or sys.stderr
-        print(format_change(change), file=stream, flush=True)
+    def destination(self, channel: str) -> str:
+        return "console"
+
+    def send(self, change: ChangeRecord, channel: str, thread_ts: str | None, link: str | None) -> Delivery:
+        print(format_change(change), file=self.stream or sys.stderr, flush=True)
         return Delivery(ok=True)

@@ -1,79 +1,209 @@
-"""Slack delivery through slack-sdk: the Web API (chat.postMessage) or an incoming webhook."""
+"""Slack delivery through slack-sdk: the Web API (chat.postMessage) or an incoming webhook.
+
+A send returns a Delivery that says whether retrying can help: Slack down (5xx, connection errors) and long rate
+limits are transient, a refused token or channel is permanent. A short 429 is waited out in-process (slack-sdk's
+RateLimitErrorRetryHandler); a long one is handed back so the outbox retries after Retry-After without blocking the
+pass. The token and the webhook URL are secrets: they never appear in an error, and slack-sdk's own logger (which
+prints the webhook URL at DEBUG) is silenced; every outcome is reported by the caller instead.
+"""
 from __future__ import annotations
+
+import hashlib
+import http.client
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
 
 from slack_sdk import WebClient, WebhookClient
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from ..store import ChangeRecord
 from . import Delivery
-from .message import build_message
+from .message import SlackMessage, build_message
 
-PERMANENT_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-                    "channel_not_found", "not_in_channel", "is_archived", "missing_scope", "no_permission",
-                    "invalid_blocks", "msg_too_long", "restricted_action", "ekm_access_denied", "team_access_not_granted",
-                    "no_service", "no_service_id", "no_team", "team_disabled", "invalid_token", "channel_is_archived",
-                    "action_prohibited", "posting_to_general_channel_denied", "user_not_found"}
+DEFAULT_API_URL = "https://slack.com/api/"
+TIMEOUT = 20  # seconds per request
+RATE_LIMIT_MAX_WAIT = 20  # seconds one 429 may hold up a pass; a longer Retry-After goes back to the outbox
+BROADCAST_SEVERITIES = {"high", "critical"}  # thread replies that are also shown in the channel
+
+_SDK_LOG = logging.getLogger("monitor.notify.slack_sdk")
+_SDK_LOG.setLevel(logging.CRITICAL)
+_SDK_LOG.propagate = False
+_SDK_LOG.addHandler(logging.NullHandler())
+
+# What a refusal means and what the operator should do. Workspace-wide ones stop every channel.
+AUTH_HINT = "the bot token was rejected: set SLACK_BOT_TOKEN to a valid bot token, xoxb-..., with chat:write"
+WORKSPACE_ERRORS = {
+    "invalid_auth": AUTH_HINT, "not_authed": AUTH_HINT, "token_revoked": AUTH_HINT, "token_expired": AUTH_HINT,
+    "account_inactive": AUTH_HINT, "not_allowed_token_type": AUTH_HINT, "invalid_token": AUTH_HINT,
+    "missing_scope": "the bot token lacks the chat:write scope: add it and reinstall the Slack app",
+    "no_permission": "the bot is not allowed to post here: check the Slack app's permissions",
+    "team_access_not_granted": "the token has no access to this workspace",
+    "ekm_access_denied": "the workspace's administrators have suspended posting",
+    "org_login_required": "the workspace is being migrated to an Enterprise Grid org; try again later",
+}
+CHANNEL_HINT = "the channel does not exist or the bot cannot see it: check SLACK_CHANNEL and settings.slack, " \
+               "and invite the bot to a private channel"
+CHANNEL_ERRORS = {
+    "channel_not_found": CHANNEL_HINT,
+    "not_in_channel": "the bot is not a member: /invite it to the channel",
+    "is_archived": "the channel is archived: unarchive it or route alerts elsewhere",
+    "channel_is_archived": "the channel is archived: unarchive it or route alerts elsewhere",
+    "restricted_action": "the workspace does not let the bot post in this channel",
+    "restricted_action_read_only_channel": "the channel is read-only for the bot",
+    "posting_to_general_channel_denied": "only admins may post in this channel",
+}
+THREAD_ERRORS = {"thread_not_found", "invalid_thread_ts", "cannot_reply_to_message"}
+BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long", "invalid_payload"}
+TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited",
+                    "rate_limited", "rollup_error"}
+WEBHOOK_HINT = "the webhook was refused: it was revoked, its channel is gone, or the URL is wrong; create a new " \
+               "incoming webhook and set SLACK_WEBHOOK_URL"
+TRANSPORT_ERRORS = (SlackClientError, OSError, ValueError, http.client.HTTPException)
 
 
-def _redact(text: str, secret: str) -> str:
-    return text.replace(secret, "[redacted]") if secret else text
+@dataclass(frozen=True)
+class _Answer:
+    """A Delivery plus Slack's error code, which decides whether to resend without blocks."""
+
+    code: str
+    delivery: Delivery
+
+
+def fingerprint(*parts: str) -> str:
+    """A short one-way digest of the destination settings: tells when they changed without storing a secret."""
+    return hashlib.blake2b("\0".join(parts).encode(), digest_size=8, person=b"kratom-dest").hexdigest()
+
+
+def retry_after(headers: Mapping[str, Any] | None) -> float | None:
+    """Seconds from a Retry-After header (slack-sdk gives str or [str] values, in either case)."""
+    for key, value in (headers or {}).items():
+        if key.lower() == "retry-after":
+            value = value[0] if isinstance(value, (list, tuple)) and value else value
+            try:
+                return max(0.0, float(value))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+class ShortRateLimitWait(RateLimitErrorRetryHandler):
+    """Waits out a 429 in-process only when Retry-After is short; a longer one is left to a later pass."""
+
+    def __init__(self, max_wait: float = RATE_LIMIT_MAX_WAIT, max_retry_count: int = 2):
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        wait = retry_after(response.headers)
+        return wait is not None and wait <= self.max_wait
+
+
+def error_code(text: str) -> str:
+    """Slack's error code ("channel_not_found"), or "" when the answer is not one (an HTML error page)."""
+    return text[:60] if text and text.replace("_", "").isalnum() else ""
+
+
+def refusal(code: str, status: int, where: str, wait: float | None = None) -> Delivery:
+    """Classify Slack's answer: transient (retry later), permanent for one channel, or for the whole workspace."""
+    if status == 429 or code in TRANSIENT_ERRORS or status >= 500:
+        detail = f"rate limited, retry after {wait:.0f} s" if status == 429 and wait else \
+            ", ".join(x for x in (code, f"HTTP {status}") if x)
+        return Delivery(ok=False, error=f"Slack is unavailable ({detail})", retry_after=wait if status == 429 else None)
+    if code in WORKSPACE_ERRORS:
+        return Delivery(ok=False, error=f"Slack refused the alert: {code} ({WORKSPACE_ERRORS[code]})", permanent=True,
+                        workspace=True)
+    hint = CHANNEL_ERRORS.get(code, "see https://api.slack.com/methods/chat.postMessage#errors")
+    return Delivery(ok=False, error=f"Slack refused the alert for {where}: {code or f'HTTP {status}'} ({hint})",
+                    permanent=True)
+
+
+def post_or_fallback(post: Callable[[list[dict]], _Answer], message: SlackMessage) -> Delivery:
+    """Send the blocks; if Slack refuses our layout, send the fallback as one section: the alert still arrives."""
+    answer = post(message.blocks)
+    if answer.code in BLOCK_ERRORS:
+        answer = post(message.text_only())
+    return answer.delivery
+
+
+def unreachable(error: BaseException, secret: str) -> Delivery:
+    text = f"Slack is unreachable ({type(error).__name__}: {error})".replace(secret, "[redacted]")
+    return Delivery(ok=False, error=text[:300])
 
 
 class SlackBotNotifier:
+    """chat.postMessage with a bot token: threads, routing to several channels, and Slack's real errors."""
+
     name = "slack"
 
-    def __init__(self, token: str, default_channel: str, base_url: str | None = None, timeout: int = 30):
-        base = base_url or "https://slack.com/api/"
+    def __init__(self, token: str, default_channel: str, base_url: str | None = None, timeout: int = TIMEOUT,
+                 max_wait: float = RATE_LIMIT_MAX_WAIT):
+        base = (base_url or DEFAULT_API_URL).rstrip("/") + "/"
         self._token = token
         self.default_channel = default_channel
-        self.client = WebClient(token=token, base_url=base if base.endswith("/") else base + "/", timeout=timeout,
-                                retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
-                                                RateLimitErrorRetryHandler(max_retry_count=3)])
+        self.fingerprint = fingerprint("bot", base, default_channel, token)
+        self.client = WebClient(token=token, base_url=base, timeout=timeout, logger=_SDK_LOG,
+                                retry_handlers=[ShortRateLimitWait(max_wait)])
 
-    def send(self, change: ChangeRecord, channel: str, thread_ts: str | None) -> Delivery:
-        text, blocks = build_message(change)
+    def destination(self, channel: str) -> str:
+        return channel or self.default_channel
+
+    def send(self, change: ChangeRecord, channel: str, thread_ts: str | None, link: str | None) -> Delivery:
+        message = build_message(change, link)
+        broadcast = bool(thread_ts) and change.severity in BROADCAST_SEVERITIES
+        return post_or_fallback(
+            lambda blocks: self._post(self.destination(channel), message, blocks, thread_ts, broadcast), message)
+
+    def _post(self, target: str, message: SlackMessage, blocks: list[dict], thread_ts: str | None,
+              broadcast: bool) -> _Answer:
+        extra = {"thread_ts": thread_ts, "reply_broadcast": broadcast} if thread_ts else {}
         try:
-            response = self.client.chat_postMessage(channel=channel or self.default_channel, text=text, blocks=blocks,
-                                                    thread_ts=thread_ts, unfurl_links=False, unfurl_media=False)
+            response = self.client.chat_postMessage(channel=target, text=message.text, blocks=blocks,
+                                                    unfurl_links=False, unfurl_media=False, **extra)
         except SlackApiError as e:
-            error = str(e.response.get("error", "") if e.response is not None else "") or "slack_error"
-            status = e.response.status_code if e.response is not None else 0
-            retry_after = None
-            if status == 429:
-                retry_after = float(e.response.headers.get("Retry-After", 30) or 30)
-            return Delivery(ok=False, error=_redact(f"Slack API error: {error} (HTTP {status})", self._token),
-                            permanent=error in PERMANENT_ERRORS, retry_after=retry_after)
-        except (SlackClientError, OSError, ValueError) as e:
-            return Delivery(ok=False, error=_redact(f"Slack unreachable: {type(e).__name__}: {e}", self._token)[:300])
-        return Delivery(ok=True, ts=response.get("ts"), channel_id=response.get("channel"))
+            data = e.response.data if isinstance(e.response.data, dict) else {}
+            code = error_code(str(data.get("error") or ""))
+            if thread_ts and code in THREAD_ERRORS:  # the measure's first alert was deleted: post on its own
+                return self._post(target, message, blocks, None, False)
+            return _Answer(code, refusal(code, e.response.status_code, target, retry_after(e.response.headers)))
+        except TRANSPORT_ERRORS as e:
+            return _Answer("", unreachable(e, self._token))
+        return _Answer("", Delivery(ok=True, ts=response.get("ts"), channel_id=response.get("channel")))
 
 
 class SlackWebhookNotifier:
-    """A fixed channel, no threads. WebhookClient.send() does not raise on errors: check status and body."""
+    """An incoming webhook: one fixed channel, no threads. WebhookClient.send() does not raise on a refusal, so the
+    status and body are checked here."""
 
     name = "slack-webhook"
 
-    def __init__(self, url: str, timeout: int = 30):
+    def __init__(self, url: str, timeout: int = TIMEOUT, max_wait: float = RATE_LIMIT_MAX_WAIT):
         self._url = url
-        self.client = WebhookClient(url, timeout=timeout,
-                                    retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2),
-                                                    RateLimitErrorRetryHandler(max_retry_count=3)])
+        self.fingerprint = fingerprint("webhook", url)
+        self.client = WebhookClient(url, timeout=timeout, logger=_SDK_LOG,
+                                    retry_handlers=[ShortRateLimitWait(max_wait)])
 
-    def send(self, change: ChangeRecord, channel: str, thread_ts: str | None) -> Delivery:
-        text, blocks = build_message(change)
+    def destination(self, channel: str) -> str:
+        return "the webhook's channel"
+
+    def send(self, change: ChangeRecord, channel: str, thread_ts: str | None, link: str | None) -> Delivery:
+        message = build_message(change, link)
+        return post_or_fallback(lambda blocks: self._post(message, blocks), message)
+
+    def _post(self, message: SlackMessage, blocks: list[dict]) -> _Answer:
         try:
-            response = self.client.send(text=text, blocks=blocks, unfurl_links=False, unfurl_media=False)
-        except (SlackClientError, OSError, ValueError) as e:
-            return Delivery(ok=False, error=_redact(f"Slack webhook unreachable: {type(e).__name__}: {e}",
-                                                    self._url)[:300])
-        if response.status_code == 200 and response.body.strip() in ("ok", ""):
-            return Delivery(ok=True)
-        body = (response.body or "").strip()[:100]
-        permanent = response.status_code in (400, 403, 404, 410) and body not in ("rate_limited",)
-        retry_after = None
-        if response.status_code == 429:
-            retry_after = float((response.headers or {}).get("Retry-After", ["30"])[0] if isinstance(
-                (response.headers or {}).get("Retry-After"), list) else (response.headers or {}).get("Retry-After", 30))
-        return Delivery(ok=False, error=f"Slack webhook error: HTTP {response.status_code} {body}",
-                        permanent=permanent, retry_after=retry_after)
+            response = self.client.send(text=message.text, blocks=blocks, unfurl_links=False, unfurl_media=False)
+        except TRANSPORT_ERRORS as e:
+            return _Answer("", unreachable(e, self._url))
+        body = (response.body or "").strip()
+        if response.status_code == 200 and body in ("ok", ""):
+            return _Answer("", Delivery(ok=True))
+        code = error_code(body)
+        status = response.status_code
+        if status in (403, 404, 410) and code not in TRANSIENT_ERRORS:
+            return _Answer(code, Delivery(ok=False, error=f"Slack refused the alert: {code or f'HTTP {status}'} "
+                                                          f"({WEBHOOK_HINT})", permanent=True, workspace=True))
+        return _Answer(code, refusal(code, status, self.destination(""), retry_after(response.headers)))
