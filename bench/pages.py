@@ -36,6 +36,9 @@ AGENCIES = ["Department of Agriculture and Consumer Services", "Department of He
             "Department of Public Safety", "Bureau of Investigation"]
 COMMITTEES = ["Agriculture", "Health Policy", "Judiciary", "Criminal Justice", "Commerce and Tourism",
               "Appropriations", "Regulated Industries", "Fiscal Policy", "Public Safety", "Finance and Tax"]
+CO_SPONSORS = ["Avila", "Baxley", "Bradley", "Calatayud", "Davis", "DiCeglie", "Grall", "Hooper"]
+AMENDMENT_ACTIONS = ["Adopted", "Withdrawn", "Replaced by Committee Substitute"]
+ANALYTICS_ID_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MENU_WORDS = ["Senators", "Committees", "Bills", "Laws", "Calendars", "Journals", "Publications", "Media",
               "Session", "Statutes", "Constitution", "Reports", "Video", "Visitor Guide", "Careers", "Contact",
               "Find Your Legislator", "Interim", "Redistricting", "Budget", "Archives", "Library", "Rules",
@@ -293,12 +296,12 @@ def _bill_main(page: Page, rnd: random.Random) -> str:
     sponsor = rnd.choice(["Burgess", "Gaetz", "Harrell", "Rodriguez", "Collins", "Martin", "Wright", "Yarborough"])
     out = [f"<div id=\"snapshot\">\n<h1>CS/{escape(spec.measure)}: {escape(topic)}</h1>\n",
            f"<p class=\"billSponsor\">GENERAL BILL by <a href=\"/Senators/{sponsor}\">{sponsor}</a> ; "
-           f"(CO-INTRODUCERS) {', '.join(rnd.sample(['Avila', 'Baxley', 'Bradley', 'Calatayud', 'Davis', 'DiCeglie', 'Grall', 'Hooper'], 3))}</p>\n",
+           f"(CO-INTRODUCERS) {', '.join(rnd.sample(CO_SPONSORS, 3))}</p>\n",
            f"<p class=\"billTitle\">{escape(topic)}; Defining the term &ldquo;kratom product&rdquo;; prohibiting "
            f"the sale of kratom products containing more than a specified concentration of 7-hydroxymitragynine; "
            f"requiring labels; providing criminal penalties; providing an effective date.</p>\n",
            "<dl class=\"snapshot-facts\">\n",
-           f"<dt>Effective Date:</dt><dd>10/1/2026</dd>\n",
+           "<dt>Effective Date:</dt><dd>10/1/2026</dd>\n",
            f"<dt>Last Action:</dt><dd>{last[0]} {last[1]} - {escape(last[2])}</dd>\n",
            f"<dt>Bill Text:</dt><dd><a href=\"/Session/Bill/2026/{spec.measure.split()[1]}/BillText/c1/PDF\">PDF"
            f"</a></dd>\n</dl>\n</div>\n",
@@ -324,8 +327,8 @@ def _bill_main(page: Page, rnd: random.Random) -> str:
                "<th>Last Committee Action</th></tr></thead>\n<tbody>\n")
     for a in range(rnd.randrange(3, 8)):
         out.append(f"<tr><td>{a + 1}</td><td>{rnd.randrange(100000, 999999)} - Amendment (Delete All)</td>"
-                   f"<td>{rnd.choice(COMMITTEES)}</td><td>02/{10 + a}/2026</td><td>{rnd.choice(['Adopted', 'Withdrawn', 'Replaced by Committee Substitute'])}"
-                   "</td></tr>\n")
+                   f"<td>{rnd.choice(COMMITTEES)}</td><td>02/{10 + a}/2026</td>"
+                   f"<td>{rnd.choice(AMENDMENT_ACTIONS)}</td></tr>\n")
     out.append("</tbody>\n</table>\n</div>\n")
     out.append("<div id=\"tabBodyAnalyses\" class=\"tabBody\">\n<table class=\"tbl\">\n<caption>Bill Analyses"
                "</caption>\n<tbody>\n")
@@ -424,7 +427,8 @@ def _footer(site: str, dynamic: bool, rnd: random.Random) -> str:
                "do not send electronic mail to this entity. Instead, contact this office by phone or in writing."
                "</p>\n")
     if dynamic:
-        out.append(f"<p class=\"rendered\">Page rendered {_tok('time')} &middot; server WEB0{rnd.randrange(1, 6)}</p>\n")
+        out.append(f"<p class=\"rendered\">Page rendered {_tok('time')} &middot; "
+                   f"server WEB0{rnd.randrange(1, 6)}</p>\n")
     out.append(f"<p class=\"copyright\">Copyright &copy; 2000-2026 {escape(site)}. All rights reserved.</p>\n"
                "</footer>\n")
     return "".join(out)
@@ -440,7 +444,7 @@ def _css(rnd: random.Random) -> str:
 
 def _analytics(rnd: random.Random) -> str:
     return ("window.dataLayer = window.dataLayer || [];\nfunction gtag(){dataLayer.push(arguments);}\n"
-            "gtag('js', new Date());\ngtag('config', 'G-" + "".join(rnd.choices("ABCDEFGHJKLMNPQRSTUVWXYZ23456789", k=10))
+            "gtag('js', new Date());\ngtag('config', 'G-" + "".join(rnd.choices(ANALYTICS_ID_CHARS, k=10))
             + "');\n" + "".join(f"var cfg{k} = {{id: {rnd.randrange(10**6)}, route: '/r/{k}', "
                                 f"flags: [{k % 2}, {k % 3}, {k % 5}]}};\n" for k in range(40)))
 

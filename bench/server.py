@@ -7,7 +7,7 @@ one address would not do: a per-host limit is keyed by host name, not port.
 Static pages are served with ETag and Last-Modified and answer conditional requests with 304; dynamic pages
 carry fresh tokens in every response. The first address also answers the runner's control requests:
   POST /__bench__/change   body: JSON list of page ids; each gains one history row
-  GET  /__bench__/stats    request counts since the last `?reset=1`
+  GET  /__bench__/stats    connections and responses by status since the last `?reset=1`
 
 Run as `python -m bench.server --n 400 --hosts 16`; it prints one JSON line with its addresses once listening and
 stops when its standard input closes (so it never outlives the runner) or on SIGTERM.
@@ -46,6 +46,7 @@ class PageServer:
         self._date = (0, "")
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.stats["connections"] += 1
         try:
             while True:
                 try:

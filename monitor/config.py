@@ -133,6 +133,11 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
+def parse_delay(value: Any) -> float:
+    """A duration that may be zero (a host exempt from the global delay)."""
+    return 0.0 if value in (0, "0", "0s") else parse_duration(value)
+
+
 def parse_size(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a size")
@@ -264,7 +269,7 @@ def _parse_settings(raw: Any, problems: list[str]) -> Settings:
     for key in ("interval", "timeout", "host_delay"):
         if key in raw:
             try:
-                values[key] = parse_duration(raw[key]) if key != "host_delay" or raw[key] else 0.0
+                values[key] = parse_delay(raw[key]) if key == "host_delay" else parse_duration(raw[key])
             except ValueError as e:
                 errors.append(f"{key}: {e}")
     if "max_body" in raw:
@@ -293,7 +298,7 @@ def _parse_settings(raw: Any, problems: list[str]) -> Settings:
             parsed = {}
             for host, delay in delays.items():
                 try:
-                    parsed[str(host).lower()] = parse_duration(delay)
+                    parsed[str(host).lower()] = parse_delay(delay)
                 except ValueError as e:
                     errors.append(f"host_delays.{host}: {e}")
             values["host_delays"] = parsed

@@ -178,11 +178,20 @@ class Fetcher:
         request_timeout = httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_TIMEOUT))
         # merged into the URL's own query: httpx 0.28 replaces the query with `params` (LegiScan's op=... would go)
         target = httpx.URL(url).copy_merge_params(params) if params else url
-        async with self.client.stream("GET", target, headers=headers, timeout=request_timeout) as response:
+        # A request carrying an API key never follows a redirect: httpx would pass a custom key header (Open
+        # States' X-API-KEY) and a query key on to whatever host the Location names.
+        keyed = bool(params) or any(h.lower() == "x-api-key" for h in headers)
+        async with self.client.stream("GET", target, headers=headers, timeout=request_timeout,
+                                      follow_redirects=not keyed) as response:
             final_url = str(response.url.copy_with(query=None)) if params else str(response.url)
             status = response.status_code
             if status == 304:
                 return FetchResult(status="not_modified", url=final_url, http_status=304)
+            if keyed and response.is_redirect:
+                location = response.headers.get("Location", "?")
+                raise FetchFailure("redirect_refused", f"the API redirected to {location.split('?')[0]}; a request "
+                                   f"carrying an API key follows no redirect: set `url` to the final address",
+                                   http_status=status)
             if not 200 <= status < 300:
                 raise _status_failure(response)
             encoding = response.headers.get("Content-Encoding", "")

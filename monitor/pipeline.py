@@ -6,6 +6,7 @@ The clock, the fetcher (its HTTP client) and the executor for CPU work are passe
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
@@ -21,6 +22,8 @@ from .fetch import Fetcher, Validators
 from .models import Diff, FetchResult, Page
 from .notify import route
 from .store import ChangeRecord, Snapshot, Store, iso, new_change_id
+
+log = logging.getLogger("monitor.pipeline")
 
 # Page problems that mean "this response is not the page": the stored snapshot stays the reference.
 FAILURE_PROBLEMS = {"selector_missing", "soft_error", "empty", "unsupported_content", "unsupported_kind",
@@ -76,7 +79,22 @@ class Checker:
         self.dry_run = dry_run
 
     async def check(self, source: Source) -> Outcome:
+        """Check one source. A bug met on the way is recorded as this source's failure, never raised."""
         started = time.monotonic()
+        try:
+            outcome = await self._check(source)
+        except Exception as e:  # noqa: BLE001 - one source's trouble must not stop the pass
+            log.exception("internal error while checking %s", source.id)
+            message = f"internal error: {type(e).__name__}: {e}"[:500]
+            try:
+                state = self.store.source_state(source.id)
+                outcome = self._failure(source, state, self.clock(), "internal_error", message)
+            except Exception:  # noqa: BLE001 - the store itself is failing; report, do not raise
+                outcome = Outcome(source, "failed", error=message, error_class="internal_error")
+        outcome.duration = round(time.monotonic() - started, 3)
+        return outcome
+
+    async def _check(self, source: Source) -> Outcome:
         previous = self.store.snapshot(source.id)
         state = self.store.source_state(source.id)
         validators = Validators(previous.etag, previous.last_modified) if previous else None
@@ -92,7 +110,6 @@ class Checker:
             loop = asyncio.get_running_loop()
             analysis = await loop.run_in_executor(self.executor, analyse, source, result, previous, now)
             outcome = self._judge(source, state, previous, result, analysis, now)
-        outcome.duration = round(time.monotonic() - started, 3)
         return outcome
 
     # -- outcomes -------------------------------------------------------------------------------------------
@@ -213,11 +230,7 @@ async def run_pass(checker: Checker, sources: tuple[Source, ...],
     """Check every source concurrently (the fetcher bounds concurrency); one failure never stops the others."""
 
     async def one(source: Source) -> Outcome:
-        try:
-            outcome = await checker.check(source)
-        except Exception as e:  # a bug in one source's handling must not take the pass down
-            outcome = Outcome(source, "failed", error=f"internal error: {type(e).__name__}: {e}",
-                              error_class="internal_error")
+        outcome = await checker.check(source)
         if on_done:
             on_done(outcome)
         return outcome

@@ -85,3 +85,16 @@ def test_near_identical_blocks_pair_as_modified():
     d = diff("<p>Kratom ban effective August 1, 2025 statewide.</p>",
              "<p>Kratom ban effective October 1, 2025 statewide.</p>")
     assert len(d.modified) == 1 and not d.added and not d.removed
+
+
+def test_huge_paragraph_is_split_so_a_change_deep_inside_is_seen():
+    sentences = [f"Section {n} keeps kratom rules as they are." for n in range(2000)]
+    text = " ".join(sentences)
+    before = "<html><body><main><pre>" + text + "</pre></main></body></html>"
+    sentences[1500] = "Section 1500 prohibits kratom sales to persons under 21."
+    after = "<html><body><main><pre>" + " ".join(sentences) + "</pre></main></body></html>"
+    old, new = blocks(before).blocks, blocks(after).blocks
+    assert len(old) > 10 and " ".join(b.text for b in old) == text, "split, not truncated"
+    d = diff_blocks(old, new)
+    assert len(d.modified) == 1 and "Section 1500 prohibits kratom" in d.modified[0][1].text
+    assert len(d.modified[0][1].text) <= 4000

@@ -396,3 +396,29 @@ def test_host_delay_as_the_server_sees_it(server):
     gaps = [b - a for a, b in zip(spaced, spaced[1:])]
     assert len(gaps) == 3 and min(gaps) >= 0.15, gaps  # generous: a loaded machine delays the server's clock too
     assert max(starts["localhost"]) - min(starts["localhost"]) < 0.15
+
+
+def test_a_request_with_an_api_key_follows_no_redirect(server):
+    from conftest import LoopbackServer
+
+    elsewhere = LoopbackServer()
+    try:
+        elsewhere.routes["/bills"] = Response(200, b"{}", {"Content-Type": "application/json"})
+        server.routes["/bills"] = Response(302, b"", {"Location": elsewhere.url("/bills?page=1")})
+        source = Source(id="os", url=server.url("/bills?q=kratom"), jurisdiction="US", kind="openstates")
+        fetcher_settings = Settings(retries=0)
+
+        async def go():
+            fetcher = Fetcher(fetcher_settings, env={"OPENSTATES_API_KEY": "sekrit"})
+            try:
+                return await fetcher.fetch(source)
+            finally:
+                await fetcher.aclose()
+
+        result = asyncio.run(go())
+        assert (result.status, result.error_class) == ("error", "redirect_refused")
+        assert "set `url` to the final address" in result.error and "sekrit" not in result.error
+        assert server.requests_to("/bills")[0]["headers"].get("X-API-KEY") == "sekrit"
+        assert elsewhere.requests == [], "the key must not travel to the host a redirect names"
+    finally:
+        elsewhere.close()

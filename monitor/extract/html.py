@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import zlib
 from typing import Iterable
 
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
@@ -53,7 +54,9 @@ SOFT_ERROR_RE = re.compile(
     r"internal\s+server\s+error|bad\s+gateway|too\s+many\s+requests", re.I)
 SOFT_ERROR_MAX_CHARS = 1500
 MAIN_SELECTORS = ("main", "[role=main]", "#main-content", "#maincontent", "#content", "#main", "article")
-MAX_BLOCK_CHARS = 20000
+MAX_BLOCK_CHARS = 4000
+MIN_SPLIT_CHARS = 1000
+SENTENCE_RE = re.compile(r"(?<=[.;:!?])\s+")
 MAX_CONTEXT_CHARS = 300
 BROWSER_CHARSET = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "latin1": "windows-1252",
                    "us-ascii": "windows-1252", "ascii": "windows-1252"}
@@ -262,10 +265,36 @@ def _walk(root: Tag, page_context: tuple[str, ...]) -> Iterable[Block]:
         tag, context = meta[bid]
         if tag in HEADINGS:
             context = tuple(c for c in context if c != text)
-        text = text[:MAX_BLOCK_CHARS]
-        key = block_key(text)
-        if key:
-            yield Block(key=key, text=text, context=context, tag=tag)
+        for part in _split(text):
+            key = block_key(part)
+            if key:
+                yield Block(key=key, text=part, context=context, tag=tag)
+
+
+def _split(text: str) -> list[str]:
+    """A huge text node (a whole statute in one <pre>) becomes several blocks, so a change deep inside it is seen
+    and reported as the passage that changed. Cuts fall after sentences chosen by their own content (a hash), not
+    by offset, so an edit moves no boundary but its neighbours'."""
+    if len(text) <= MAX_BLOCK_CHARS:
+        return [text]
+    parts, chunk, size = [], [], 0
+    for sentence in SENTENCE_RE.split(text):
+        while len(sentence) > MAX_BLOCK_CHARS:  # no sentence break for pages on end: cut at a space
+            cut = sentence.rfind(" ", 0, MAX_BLOCK_CHARS)
+            cut = cut if cut > 0 else MAX_BLOCK_CHARS
+            parts.append(sentence[:cut])
+            sentence = sentence[cut:].lstrip()
+        if size + len(sentence) > MAX_BLOCK_CHARS and chunk:
+            parts.append(" ".join(chunk))
+            chunk, size = [], 0
+        chunk.append(sentence)
+        size += len(sentence) + 1
+        if size >= MIN_SPLIT_CHARS and zlib.crc32(block_key(sentence).encode()) % 4 == 0:
+            parts.append(" ".join(chunk))
+            chunk, size = [], 0
+    if chunk:
+        parts.append(" ".join(chunk))
+    return parts
 
 
 def _soft_error(title: str, heading: str, blocks: list[Block], text_size: int) -> str:

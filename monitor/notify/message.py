@@ -151,8 +151,8 @@ def _detected(change: ChangeRecord) -> str:
 
 def _fields(change: ChangeRecord) -> list[tuple[str, str]]:
     """(label, mrkdwn value) pairs; values are escaped here."""
-    fields = [("Jurisdiction", fit(f"{jurisdiction_name(change.jurisdiction)} ({change.jurisdiction})",
-                                   FIELD_VALUE_CHARS)),
+    where = f"{jurisdiction_name(change.jurisdiction)} ({change.jurisdiction})" if change.jurisdiction else "—"
+    fields = [("Jurisdiction", fit(where, FIELD_VALUE_CHARS)),
               ("Measure", fit(change.measure or "—", FIELD_VALUE_CHARS)),
               ("Source", fit(change.source_name or change.source, FIELD_VALUE_CHARS)),
               ("Detected", _detected(change))]
