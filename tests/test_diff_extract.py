@@ -98,3 +98,12 @@ def test_huge_paragraph_is_split_so_a_change_deep_inside_is_seen():
     d = diff_blocks(old, new)
     assert len(d.modified) == 1 and "Section 1500 prohibits kratom" in d.modified[0][1].text
     assert len(d.modified[0][1].text) <= 4000
+
+
+def test_a_bill_numbered_404_is_not_a_soft_error():
+    html = ("<html><head><title>SB 404 (2026) - Kratom Products</title></head><body><main><h1>SB 404: Kratom</h1>"
+            "<table><tr><td>01/13/2026 Filed</td></tr></table></main></body></html>")
+    assert blocks(html).problem is None
+    assert blocks("<html><head><title>404 - Page Not Found</title></head><body><p>Oops</p></body></html>").problem \
+        == "soft_error"
+    assert blocks("<html><head><title>Error 404</title></head><body><p>Oops</p></body></html>").problem == "soft_error"

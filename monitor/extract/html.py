@@ -46,7 +46,8 @@ STAMP_RE = re.compile(
 SOFT_ERROR_RE = re.compile(
     r"\b(page|file|document|resource|content|bill)\s+(you\s+(requested|are\s+looking\s+for)\s+)?"
     r"(was\s+|is\s+|could\s+not\s+be\s+|cannot\s+be\s+|can't\s+be\s+)?not\s+(be\s+)?found|"
-    r"\b404\b|\bnot\s+found\b|no\s+longer\s+(available|exists)|does\s*n[o']t\s+exist|"
+    r"\berror\s*:?\s*404\b|\b404\s*(error|[-:|\u2013]?\s*(page\s+)?not\s+found|page)\b|^\W*404\W*$|\bnot\s+found\b|"
+    r"no\s+longer\s+(available|exists)|does\s*n[o']t\s+exist|"
     r"(under|down\s+for|scheduled|undergoing|performing)\s+(site\s+|system\s+|routine\s+)?maintenance|"
     r"temporarily\s+(unavailable|down|offline)|service\s+unavailable|be\s+back\s+(shortly|soon)|"
     r"access\s+denied|request\s+(was\s+)?(rejected|blocked)|are\s+you\s+a\s+robot|unusual\s+traffic|"
