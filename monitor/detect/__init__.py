@@ -14,17 +14,15 @@ from datetime import date, datetime
 from typing import Iterable, Sequence
 
 from ..config import Source
-from ..jurisdictions import jurisdiction_name
+from ..extract.text import words
 from ..models import Block, Diff, Finding, Page, severity_rank
 from .measures import find_measure, measure_key
-from ..extract.text import words
-from .vocabulary import (LEADING_DATE_RE, AGENDA_RE, CHAMBER_RE, CONTRACTIONS_RE, CORRECTION_RE, STATUS_FIELDS, SUBSTANCE_RE, DATE_RE, DEFAULT_SEVERITY, EVENT_PATTERNS, EVENT_RANK, FEDERAL_PROPOSAL_RE,
-                         KRATOM_RE, LIST_HEADING_RE, NEGATED_RE, NOT_SUBSTANTIVE_RE, PERMISSIVE_RE, PROPOSAL_RE,
-                         QUANTITY_RE, RESTRICTIVE_RE, SUBSIDIARY_ACTION_RE, SUBSTANTIVE_DATE_RE,
+from .summary import item_jurisdiction, summarize
+from .vocabulary import (AGENDA_RE, CHAMBER_RE, CONTRACTIONS_RE, CORRECTION_RE, DATE_RE, DEFAULT_SEVERITY,
+                         EVENT_PATTERNS, EVENT_RANK, FEDERAL_PROPOSAL_RE, KRATOM_RE, LEADING_DATE_RE, LIST_HEADING_RE,
+                         NEGATED_RE, NOT_SUBSTANTIVE_RE, PERMISSIVE_RE, PROPOSAL_RE, QUANTITY_RE, RESTRICTIVE_RE,
+                         STATUS_FIELDS, SUBSIDIARY_ACTION_RE, SUBSTANCE_RE, SUBSTANTIVE_DATE_RE,
                          SUBSTANTIVE_ENACTED_RE, TABLED_RE, WESTMINSTER)
-
-EVIDENCE_CHARS = 160
-SUMMARY_CHARS = 240
 
 
 @dataclass(frozen=True)
@@ -340,17 +338,17 @@ def _finding(source: Source, group: list[Judgement]) -> Finding:
     event = lead.event
     texts = " ".join(j.block.text for j in group)
     severity = DEFAULT_SEVERITY[event]
-    if event == "introduced" and _jurisdiction(source, lead.block) == "US" and (
+    if event == "introduced" and item_jurisdiction(source, lead.block) == "US" and (
             FEDERAL_PROPOSAL_RE.search(texts) or lead.block.fields.get("type") == "Proposed Rule"):
         severity = "high"  # a federal scheduling proposal moves markets nationwide
     measure = _best_measure(source, group)
     return Finding(
         event=event,
         severity=severity,
-        summary=_summary(source, lead, measure),
+        summary=summarize(source, lead.block, lead.change, event, measure),
         added=tuple(j.block.text for j in group if j.change in ("added", "modified")),
         removed=tuple((j.old or j.block).text for j in group if j.change in ("removed", "modified")),
-        direction=_direction(texts + " " + " ".join(lead.block.context[:2]), event),
+        direction=_direction(texts + " " + " ".join(lead.block.context[:2])),
         measure=measure,
         jurisdiction=lead.block.fields.get("jurisdiction"),
         url=lead.block.fields.get("_url"),
@@ -373,7 +371,8 @@ def _best_measure(source: Source, group: list[Judgement]) -> str | None:
     return max(candidates, key=len) if candidates else None
 
 
-def _direction(text: str, event: str) -> str:
+def _direction(text: str) -> str:
+    """Restrictive (ban, scheduling, age limit, cap), permissive (repeal, consumer protection act) or neutral."""
     restrictive = len(RESTRICTIVE_RE.findall(text))
     permissive = len(PERMISSIVE_RE.findall(text))
     if restrictive > permissive:
@@ -381,83 +380,6 @@ def _direction(text: str, event: str) -> str:
     if permissive > restrictive:
         return "permissive"
     return "neutral"
-
-
-_EVENT_PHRASE = {
-    "introduced": "was introduced", "advanced": "advanced", "passed": "passed the legislature",
-    "enacted": "was enacted", "failed": "failed", "amended": "was amended", "mention": "kratom text changed",
-}
-_VOTE_RE = re.compile(r"\b(?:yeas?|ayes?|yes)\s*[:\-]?\s*(\d+)\s*[,;]?\s*(?:nays?|noes|no)\s*[:\-]?\s*(\d+)", re.I)
-_CHAMBER_RE = re.compile(r"\b(senate|house|assembly)\b", re.I)
-
-
-def _summary(source: Source, lead: Judgement, measure: str | None) -> str:
-    """One line a compliance officer can act on: what, which measure, where, and the evidence."""
-    block, event = lead.block, lead.event
-    fields = block.fields
-    where = jurisdiction_name(_jurisdiction(source, block))
-    subject = _subject(source, block, measure)
-    phrase = _EVENT_PHRASE[event]
-    evidence = str(fields.get("status") or fields.get("title") or block.text)  # a bill's title is in its subject
-    if fields.get("schema") == "federal_register":
-        agency = fields.get("agency") or "Federal Register"
-        kind = str(fields.get("type") or "document").lower()
-        since = f" since {fields['effective_on']}" if fields.get("effective_on") else ""
-        detail = {"enacted": f"{kind} in force{since}",
-                  "passed": f"{kind} adopted, effective {fields.get('effective_on')}",
-                  "introduced": f"{kind} published", "failed": f"{kind} withdraws a measure"}.get(event, kind)
-        head, tail = f"{agency} {detail} ({event}): ", f" [FR {fields.get('document_number', '')}]"
-        return _one_line(head + _clip(evidence, SUMMARY_CHARS - len(head) - len(tail)) + tail)
-    if fields.get("schema") == "feed":  # the item's title says what happened; the feed is where
-        change = {"added": "New item in", "removed": "Item withdrawn from"}.get(lead.change, "Item changed in")
-        return _one_line(f"{change} {source.title} ({'' if event == 'mention' else event + ', '}{where}): {evidence}")
-    if subject is None:  # no measure to name: say what happened on which page
-        noun = _EVENT_NOUN[event] if event != "mention" else f"kratom text {_CHANGE_WORD[lead.change]}"
-        return _one_line(f"{source.title}: {noun} ({where}): {evidence}")
-    if event == "mention":
-        phrase = f"kratom text {_CHANGE_WORD[lead.change]}"
-    elif event in ("advanced", "passed"):
-        action = str(fields.get("status") or block.text)
-        chamber = _CHAMBER_RE.search(action)
-        vote = _VOTE_RE.search(action)
-        if re.search(r"\bpassed\b", action, re.I) and chamber and event == "advanced":
-            phrase = f"passed the {chamber.group(1).title()}"
-        if vote:
-            phrase += f" {vote.group(1)}-{vote.group(2)}"
-    place = "" if where in subject else f" ({where})"
-    return _one_line(f"{subject} {phrase}{place}: {evidence}")
-
-
-_EVENT_NOUN = {"introduced": "proposal or filing", "advanced": "measure advanced", "passed": "measure passed",
-               "enacted": "enacted or in force", "failed": "measure failed or withdrawn", "amended": "text amended"}
-_CHANGE_WORD = {"added": "added", "removed": "removed", "modified": "changed"}
-
-
-def _subject(source: Source, block: Block, measure: str | None) -> str | None:
-    """How to name the measure: the operator's name when it is about this measure, else the number and a topic."""
-    if not measure:
-        return None
-    name = source.name
-    named = find_measure(name) if name else None
-    if named and measure_key(named) == measure_key(measure):
-        return name
-    topic = next((c for c in block.context if measure_key(measure) in measure_key(c) and len(c) < 120), "")
-    topic = topic.split(":", 1)[1].strip() if ":" in topic else ""
-    return f"{measure} ({topic})" if topic else measure
-
-
-def _jurisdiction(source: Source, block: Block) -> str:
-    """The item's own jurisdiction (a bill from a fifty-state search), else the source's."""
-    return str(block.fields.get("jurisdiction") or source.jurisdiction)
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:max(0, limit - 1)] + "…"
-
-
-def _one_line(text: str) -> str:
-    return _clip(text, SUMMARY_CHARS)
 
 
 def _parse_date(value) -> date | None:
