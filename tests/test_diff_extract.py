@@ -107,3 +107,13 @@ def test_a_bill_numbered_404_is_not_a_soft_error():
     assert blocks("<html><head><title>404 - Page Not Found</title></head><body><p>Oops</p></body></html>").problem \
         == "soft_error"
     assert blocks("<html><head><title>Error 404</title></head><body><p>Oops</p></body></html>").problem == "soft_error"
+
+
+def test_firewall_and_bot_wall_pages_are_soft_errors():
+    for body in ("<title>Request Rejected</title><p>The requested URL was rejected. Please consult with your "
+                 "administrator.</p><p>Your support ID is: 1234567890123</p>",
+                 "<title>Attention Required! | Cloudflare</title><h1>Sorry, you have been blocked</h1>",
+                 "<title>Pardon Our Interruption</title><p>As you were browsing something about your browser made us "
+                 "think you were a bot.</p>",
+                 "<div id='root'></div><p>You need to enable JavaScript to run this app.</p>"):
+        assert blocks(f"<html><head></head><body>{body}</body></html>").problem == "soft_error", body

@@ -52,7 +52,11 @@ SOFT_ERROR_RE = re.compile(
     r"temporarily\s+(unavailable|down|offline)|service\s+unavailable|be\s+back\s+(shortly|soon)|"
     r"access\s+denied|request\s+(was\s+)?(rejected|blocked)|are\s+you\s+a\s+robot|unusual\s+traffic|"
     r"checking\s+your\s+browser|enable\s+javascript\s+and\s+cookies|an\s+error\s+(has\s+)?occurred|"
-    r"internal\s+server\s+error|bad\s+gateway|too\s+many\s+requests", re.I)
+    r"internal\s+server\s+error|bad\s+gateway|too\s+many\s+requests|"
+    # web application firewalls and bot walls
+    r"requested\s+url\s+was\s+rejected|your\s+support\s+id\s+is|attention\s+required|pardon\s+our\s+interruption|"
+    r"verify\s+(that\s+)?you\s+are\s+(a\s+)?human|access\s+to\s+this\s+page\s+has\s+been\s+denied|"
+    r"incapsula\s+incident|just\s+a\s+moment|enable\s+javascript|session\s+(has\s+)?expired", re.I)
 SOFT_ERROR_MAX_CHARS = 1500
 MAIN_SELECTORS = ("main", "[role=main]", "#main-content", "#maincontent", "#content", "#main", "article")
 MAX_BLOCK_CHARS = 4000
