@@ -190,7 +190,7 @@ def cmd_status(args) -> int:
         config = _config(args)
         configured = {s.id: s for s in config.sources}
     except ConfigError as e:
-        print(f"warning: {e.path} does not validate ({len(e.problems)} problems); showing stored state only",
+        print(f"warning: {e.path} does not validate ({len(e.problems)} problem(s)); showing stored state only",
               file=sys.stderr)
         configured = {}
     store = Store.open(args.state_dir)

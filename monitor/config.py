@@ -22,6 +22,9 @@ API_KEY_ENV = {"legiscan": "LEGISCAN_API_KEY", "openstates": "OPENSTATES_API_KEY
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 # ISO 3166-1 alpha-2 (US), ISO 3166-2 (US-FL, TH-10), optionally a locality (US-CA-SAN-DIEGO).
 _JURISDICTION_RE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3}(-[A-Z0-9][A-Z0-9_-]*)?)?$")
+_URL_RE = re.compile(r"^https?://[^\s/?#]+[^\s]*$", re.I)
+SECRET_PARAMS = {"key", "apikey", "api_key", "api-key", "x-api-key", "token", "access_token", "auth", "password"}
+MIN_INTERVAL = 1.0
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.I)
 _DURATION_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -77,18 +80,19 @@ class Source:
     def title(self) -> str:
         return self.name or self.id
 
+    @property
+    def definition(self) -> str:
+        """What decides which text is extracted: when it changes, old snapshots no longer compare."""
+        import hashlib
+
+        return hashlib.sha256(repr((self.kind, self.url, self.select, self.exclude)).encode()).hexdigest()[:16]
+
 
 @dataclass(frozen=True)
 class Config:
     settings: Settings
     sources: tuple[Source, ...]
     path: str = "sources.yaml"
-
-    def source(self, source_id: str) -> Source:
-        for s in self.sources:
-            if s.id == source_id:
-                return s
-        raise KeyError(source_id)
 
     @property
     def enabled(self) -> tuple[Source, ...]:
@@ -166,6 +170,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=True)
+        if isinstance(key, str):
+            loader.lines[(id(mapping), key)] = key_node.start_mark.line + 1
     loader.lines[id(mapping)] = node.start_mark.line + 1
     return mapping
 
@@ -173,7 +179,8 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def _load_yaml(text: str, path: str) -> tuple[Any, dict[int, int]]:
+def _load_yaml(text: str, path: str) -> tuple[Any, dict]:
+    """The document, and the line of each mapping (by id) and of each of its keys (by (id, key))."""
     loader = _LineLoader(text)
     loader.lines = {}
     try:
@@ -222,7 +229,9 @@ def parse_config(text: str, path: str = "sources.yaml", env: Mapping[str, str] |
         label = f"source {sid!r}" if isinstance(sid, str) and sid else f"sources[{index}]"
         errors: list[str] = []
         source = _parse_source(raw, settings, env, errors)
-        problems.extend(f"{label}: {where}{msg}" for msg in errors)
+        for msg in errors:  # name the line of the key at fault when there is one
+            key_line = lines.get((id(raw), re.split(r"[:\[. ]", msg, 1)[0]), line)
+            problems.append(f"{label}: line {key_line}: {msg}" if key_line else f"{label}: {msg}")
         if isinstance(sid, str) and sid:
             if sid in seen:
                 problems.append(f"{label}: {where}id: duplicate id (first used at line {seen[sid]})")
@@ -356,16 +365,20 @@ def _parse_source(raw: dict, settings: Settings, env: Mapping[str, str], errors:
     url = raw.get("url")
     if not url:
         errors.append("url: required")
-    elif not isinstance(url, str) or not re.match(r"^https?://[^\s/?#]+", url, re.I):
+    elif not isinstance(url, str) or not _URL_RE.match(url):
         errors.append(f"url: {url!r} is not an http(s) URL")
+    elif _secret_params(url):
+        errors.append(f"url: remove {', '.join(_secret_params(url))}=... from the URL: keys are secrets and belong in "
+                      f"the environment ({' or '.join(API_KEY_ENV.values())}), never in sources.yaml")
     jurisdiction = raw.get("jurisdiction")
     if not jurisdiction:
         errors.append("jurisdiction: required (ISO 3166 code such as US, US-FL, TH, GB)")
     elif not isinstance(jurisdiction, str) or not _JURISDICTION_RE.match(jurisdiction):
         errors.append(f"jurisdiction: {jurisdiction!r} is not an ISO 3166 code (US, US-FL, GB; a city may add -NAME)")
     kind = raw.get("kind", "html")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         errors.append(f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+        kind = "html"
     name = raw.get("name", "")
     if not isinstance(name, str):
         errors.append("name: must be text")
@@ -388,6 +401,8 @@ def _parse_source(raw: dict, settings: Settings, env: Mapping[str, str], errors:
             values[key] = parse_duration(raw[key]) if key in raw else default
         except ValueError as e:
             errors.append(f"{key}: {e}")
+    if values.get("interval", MIN_INTERVAL) < MIN_INTERVAL:
+        errors.append(f"interval: {raw.get('interval')!r} is shorter than {MIN_INTERVAL:g}s")
     min_severity = _check_severity(raw.get("min_severity", settings.min_severity), "min_severity", errors)
     measure = raw.get("measure")
     if measure is not None and not isinstance(measure, str):
@@ -401,6 +416,13 @@ def _parse_source(raw: dict, settings: Settings, env: Mapping[str, str], errors:
         return None
     return Source(id=sid, url=url, jurisdiction=jurisdiction, name=name.strip(), kind=kind, select=select,
                   exclude=tuple(exclude), min_severity=min_severity, measure=measure, enabled=enabled, **values)
+
+
+def _secret_params(url: str) -> list[str]:
+    from urllib.parse import parse_qsl, urlsplit
+
+    return sorted({k for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)
+                   if k.lower() in SECRET_PARAMS})
 
 
 def _check_selector(selector: Any, field_name: str, errors: list[str]) -> None:

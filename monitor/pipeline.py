@@ -96,6 +96,9 @@ class Checker:
 
     async def _check(self, source: Source) -> Outcome:
         previous = self.store.snapshot(source.id)
+        if previous and previous.definition not in ("", source.definition):
+            log.info("%s: its url, kind or selectors changed; taking a new baseline", source.id)
+            previous = None  # text extracted another way does not compare: a new baseline, nothing reported
         state = self.store.source_state(source.id)
         validators = Validators(previous.etag, previous.last_modified) if previous else None
         result = await self.fetcher.fetch(source, validators)
@@ -135,10 +138,12 @@ class Checker:
         new_state, changes = self._healthy(source, state, now, "unchanged")
         new_state["held_passes"] = 0
         snapshot = None
-        if previous and (result.etag or result.last_modified) and \
-                (result.etag, result.last_modified) != (previous.etag, previous.last_modified):
+        if previous and ((result.etag or result.last_modified) and
+                         (result.etag, result.last_modified) != (previous.etag, previous.last_modified)
+                         or previous.definition != source.definition):
             snapshot = replace(previous, etag=result.etag or previous.etag,
-                               last_modified=result.last_modified or previous.last_modified)
+                               last_modified=result.last_modified or previous.last_modified,
+                               definition=source.definition)
         self._record(source, new_state, snapshot, changes)
         return Outcome(source, "unchanged", changes)
 
@@ -168,7 +173,8 @@ class Checker:
         if page.problem in FAILURE_PROBLEMS:
             return self._failure(source, state, now, page.problem, page.problem_detail, result.http_status)
         snapshot = Snapshot(blocks=page.blocks, taken_at=iso(now), title=page.title, etag=result.etag,
-                            last_modified=result.last_modified, body_hash=result.body_hash)
+                            last_modified=result.last_modified, body_hash=result.body_hash,
+                            definition=source.definition)
         new_state, changes = self._healthy(source, state, now, "baseline" if previous is None else "changed")
         if previous is None:
             self._record(source, {**new_state, "held_passes": 0}, snapshot, changes)

@@ -20,7 +20,7 @@ import sqlite_utils
 
 from .models import Block
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "monitor.db"
 
 
@@ -41,6 +41,7 @@ class Snapshot:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
+    definition: str = ""  # Source.definition when taken: a new selector makes it no longer comparable
 
 
 @dataclass
@@ -139,7 +140,7 @@ class Store:
         r = dict(zip(cols, row))
         return Snapshot(blocks=tuple(Block.from_dict(b) for b in json.loads(r["blocks"])), taken_at=r["taken_at"],
                         title=r["title"] or "", etag=r["etag"], last_modified=r["last_modified"],
-                        body_hash=r["body_hash"])
+                        body_hash=r["body_hash"], definition=r.get("definition") or "")
 
     def source_state(self, source_id: str) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM sources WHERE id = ?", [source_id]))
@@ -153,10 +154,11 @@ class Store:
             if snapshot is not None:
                 self.db.execute(
                     "INSERT OR REPLACE INTO snapshots (source_id, taken_at, title, blocks, block_count, etag, "
-                    "last_modified, body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "last_modified, body_hash, definition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [source_id, snapshot.taken_at, snapshot.title,
                      json.dumps([b.to_dict() for b in snapshot.blocks], ensure_ascii=False),
-                     len(snapshot.blocks), snapshot.etag, snapshot.last_modified, snapshot.body_hash])
+                     len(snapshot.blocks), snapshot.etag, snapshot.last_modified, snapshot.body_hash,
+                     snapshot.definition])
             for change in changes:
                 self._insert_change(change)
 
@@ -261,7 +263,9 @@ class Store:
     def change(self, change_id: str) -> ChangeRecord | None:
         rows = list(self.db.query("SELECT * FROM changes WHERE id = ?", [change_id]))
         if not rows:
-            rows = list(self.db.query("SELECT * FROM changes WHERE id LIKE ? ORDER BY id LIMIT 2", [change_id + "%"]))
+            prefix = change_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            rows = list(self.db.query("SELECT * FROM changes WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2",
+                                      [prefix + "%"]))
             if len(rows) != 1:
                 return None
         return ChangeRecord.from_row(rows[0])
@@ -314,4 +318,9 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
         channel TEXT, thread_key TEXT, ts TEXT, PRIMARY KEY (channel, thread_key))""")
 
 
-MIGRATIONS = {1: _migrate_1}
+def _migrate_2(db: sqlite_utils.Database) -> None:
+    """Snapshots remember which source definition (url, kind, selectors) produced them."""
+    db.execute("ALTER TABLE snapshots ADD COLUMN definition TEXT DEFAULT ''")
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2}

@@ -45,7 +45,8 @@ WATCH_EVERY = 2.0  # seconds between looks at sources.yaml
 SETTLE = 0.3  # a changed sources.yaml must stay put this long before it is read: editors write in steps
 DELIVER_EVERY = 10.0  # the outbox is also drained this often, so rows waiting out a backoff are retried
 STOP_GRACE = 5.0  # after SIGTERM, running checks and deliveries get this long, then are abandoned
-CONFIG_NOTICE_SOURCE = "sources.yaml"  # the `source` of the operational notice that an edit was refused
+# The `source` of the notice that an edit was refused; "@" keeps it apart from every valid source id.
+CONFIG_NOTICE_SOURCE = "@sources.yaml"
 PARSE_THREADS = min(4, os.cpu_count() or 1)
 
 
@@ -341,7 +342,10 @@ class Worker:
 
     # -- alerts ---------------------------------------------------------------------------------------------
     async def _deliver_loop(self) -> None:
-        """Drain the outbox after checks that queued alerts and every DELIVER_EVERY seconds (backoff retries)."""
+        """Drain the outbox after checks that queued alerts and every DELIVER_EVERY seconds (backoff retries).
+        The first drain after a start also releases alerts held for a permanent error: a restart is how an
+        operator says "I fixed it"."""
+        retry_held = True
         while not self.stopping.is_set():
             try:
                 await asyncio.wait_for(self.kick.wait(), DELIVER_EVERY)
@@ -351,7 +355,8 @@ class Worker:
             if self.stopping.is_set():
                 return
             try:
-                report = await _in_daemon_thread(self._deliver)
+                report = await _in_daemon_thread(self._deliver, retry_held)
+                retry_held = False
             except Exception:
                 log.exception("alert delivery failed; pending alerts stay in the outbox")
                 continue
@@ -359,9 +364,9 @@ class Worker:
                 log.info("%d alert(s) delivered to %s", report.delivered, self.notifier.name,
                          extra={"delivered": report.delivered})
 
-    def _deliver(self) -> DeliveryReport:
+    def _deliver(self, retry_held: bool = False) -> DeliveryReport:
         with self.outbox_lock:
-            return deliver_pending(self.outbox, self.notifier, self.clock)
+            return deliver_pending(self.outbox, self.notifier, self.clock, retry_held=retry_held)
 
     def close(self) -> None:
         self.store.close()

@@ -123,3 +123,18 @@ def test_environment_variables_select_files(project, server, tmp_path):
     r = subprocess.run([sys.executable, "-m", "monitor", "check", "--json"], env=env, cwd=tmp_path,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and (tmp_path / "s2" / "monitor.db").exists()
+
+
+def test_a_new_selector_takes_a_new_baseline_instead_of_reporting_the_difference(project, server):
+    server.routes["/bill"] = bill_page("CS/SB 1180: Kratom Products", ROWS)
+    project.write(sources(server)[:1])
+    project.check()
+    project.write(sources(server, select="main")[:1])
+    r, lines = project.check()
+    assert r.returncode == 0 and lines == [], "same bytes under a new selector: a new baseline, silently"
+    server.routes["/bill"] = bill_page("CS/SB 1180: Kratom Products", ROWS)  # only the generated stamp moves
+    r, lines = project.check()
+    assert lines == []
+    server.routes["/bill"] = bill_page("CS/SB 1180: Kratom Products", ROWS + [PASSED])
+    r, lines = project.check()
+    assert [(l["event"], l["added"]) for l in lines] == [("advanced", ["02/26/2026 Senate CS passed; YEAS 37 NAYS 1"])]

@@ -45,7 +45,7 @@ def test_good_file_gives_immutable_sources_with_defaults():
 
 
 @pytest.mark.parametrize("snippet, expected", [
-    ("  - id: a\n    url: ftp://nowhere\n    jurisdiction: US\n", "source 'a': line 2: url: 'ftp://nowhere' is not an http(s) URL"),
+    ("  - id: a\n    url: ftp://nowhere\n    jurisdiction: US\n", "source 'a': line 3: url: 'ftp://nowhere' is not an http(s) URL"),
     ("  - id: a\n    jurisdiction: US\n", "source 'a': line 2: url: required"),
     ("  - url: http://x.org\n    jurisdiction: US\n", "sources[0]: line 2: id: required"),
     ("  - id: a\n    url: http://x.org\n    jurisdiction: US\n    selectr: main\n", "selectr: unknown key (did you mean 'select'?)"),
@@ -56,10 +56,20 @@ def test_good_file_gives_immutable_sources_with_defaults():
     ("  - id: a\n    url: http://x.org\n    jurisdiction: us-fl\n", "is not an ISO 3166 code"),
     ("  - id: Bad Id\n    url: http://x.org\n    jurisdiction: US\n", "id: 'Bad Id' must be lowercase"),
     ("  - id: a\n    url: http://x.org\n    jurisdiction: US\n    min_severity: urgent\n", "min_severity: 'urgent' is not one of"),
+    ("  - id: a\n    url: http://x.org\n    jurisdiction: US\n    kind: [html]\n", "line 5: kind: ['html'] is not one of"),
+    ("  - id: a\n    url: http://x.gov bad\n    jurisdiction: US\n", "url: 'http://x.gov bad' is not an http(s) URL"),
+    ("  - id: a\n    url: http://x.org\n    jurisdiction: US\n    interval: 0.01\n", "interval: 0.01 is shorter than 1s"),
+    ("  - id: a\n    url: https://api.legiscan.com/?key=SECRET&op=getSearch\n    jurisdiction: US\n",
+     "url: remove key=... from the URL: keys are secrets and belong in the environment"),
 ])
 def test_each_problem_names_the_source_and_field(snippet, expected):
     found = problems("sources:\n" + snippet)
     assert any(expected in p for p in found), found
+
+
+def test_a_key_in_the_url_is_never_echoed_back():
+    [problem] = problems("sources:\n  - id: a\n    url: https://x.org/?apikey=SECRET\n    jurisdiction: US\n")
+    assert "SECRET" not in problem
 
 
 def test_every_problem_is_reported_not_just_the_first():

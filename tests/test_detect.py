@@ -81,9 +81,9 @@ def page(rows: list[str], title="CS/SB 1180: Kratom Products", extra="") -> byte
 
 
 def findings(before: bytes, after: bytes, source: Source = FL):
-    old = extract_html(source, before).blocks
-    new = extract_html(source, after).blocks
-    return detect(source, diff_blocks(old, new), NOW)
+    old = extract_html(source, before)
+    new = extract_html(source, after)
+    return detect(source, diff_blocks(old.blocks, new.blocks), NOW, new)
 
 
 def test_history_row_counts_by_context_and_gets_a_summary():
@@ -151,3 +151,20 @@ def test_redesign_rerendering_old_rows_is_not_news_but_a_new_row_is():
                                     "Jan 13, 2026 Senate Filed"]))
     [f] = detect(src, diff_blocks(old.blocks, newer.blocks), NOW, newer)
     assert f.event == "passed" and f.added == ("Mar 3, 2026 House Passed 110-2",)
+
+
+def test_a_related_bill_row_on_a_bill_page_is_not_the_kratom_bill():
+    before = page(["01/13/2026 Filed"], extra="<table><caption>Related Bills</caption>"
+                                             "<tr><td>H 1003 Kratom Products Compare</td></tr></table>")
+    after = page(["01/13/2026 Filed"], extra="<table><caption>Related Bills</caption>"
+                                            "<tr><td>H 1003 Kratom Products Compare</td></tr>"
+                                            "<tr><td>S 1500 Controlled Substances Compare; Died in Rules</td></tr></table>")
+    assert findings(before, after) == []
+
+
+def test_negated_statements_record_no_event():
+    src = Source(id="faq", url="http://x", jurisdiction="US-NC", name="NC kratom FAQ")
+    [f] = findings(page(["Kratom is sold in stores."], title="FAQ"),
+                   page(["Kratom is sold in stores.", "The state has not banned kratom and no bill to schedule kratom "
+                         "was filed this session."], title="FAQ"), src)
+    assert f.event == "mention"

@@ -93,7 +93,8 @@ def detect(source: Source, diff: Diff, now: datetime, page: Page | None = None) 
     """
     today = now.date()
     page = page or Page(blocks=())
-    scope = _Scope(page.page_context, _is_list_page(page.blocks))
+    page_measure = source.measure or next((m for c in page.page_context if (m := find_measure(c))), None)
+    scope = _Scope(page.page_context, _is_list_page(page.blocks), page_measure)
     echoes = _echo_signatures(diff, source.jurisdiction)
     judged = [j for j in _judge_all(source, diff, today, scope) if j is not None and not _is_echo(j, echoes)]
     judged = [_second_chamber(j, page.blocks) for j in judged]
@@ -109,6 +110,7 @@ def detect(source: Source, diff: Diff, now: datetime, page: Page | None = None) 
 class _Scope:
     page_context: tuple[str, ...]
     list_page: bool
+    page_measure: str | None  # the measure the page is about: the operator's `measure`, else its heading's
 
 
 def _is_list_page(blocks: Sequence[Block]) -> bool:
@@ -258,9 +260,12 @@ def _kratom_context(source: Source, block: Block, scope: _Scope) -> str:
     """
     if block.fields:
         return ""
-    own_measure = scope.list_page and _leading_measure(block.text)
+    own = _leading_measure(block.text)
+    # A row that starts with another bill's number (a list page, a "Related Bills" table) is that bill's row.
+    foreign = bool(own) and (scope.list_page or (bool(scope.page_measure) and
+                                                 measure_key(own) != measure_key(scope.page_measure)))
     for text in block.context:
-        if own_measure and text in scope.page_context:
+        if foreign and text in scope.page_context:
             continue
         if KRATOM_RE.search(text):
             return text

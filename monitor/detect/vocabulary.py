@@ -173,8 +173,11 @@ SUBSIDIARY_ACTION_RE = re.compile(
     r"ruled\s+out\s+of\s+order)", re.I)
 
 # Statements that something is NOT yet law: removed before matching, so "not yet in effect" is no enactment.
-NEGATED_RE = re.compile(r"\b(is\s+|are\s+)?not\s+(yet\s+)?(in\s+effect|effective|in\s+force|law|final|adopted|enacted)\b",
-                        re.I)
+NEGATED_RE = re.compile(
+    r"\b(is\s+|are\s+)?not\s+(yet\s+)?(in\s+effect|effective|in\s+force|law|final|adopted|enacted)\b|"
+    r"\b(has|have|had|was|were|is|are|did|does|do)\s*n[o']t\s+(yet\s+|been\s+)*\w+(ed|en)\b|"
+    r"\bno\s+(bill|legislation|rule|ordinance|measure|law)s?\b[^.;]{0,80}?\b(filed|introduced|passed|enacted|"
+    r"adopted|proposed|signed)\b|\bnever\s+(been\s+)?\w+ed\b", re.I)
 # Where Westminster usage holds, a bill "tabled" in parliament is introduced, not killed.
 WESTMINSTER = {"GB", "AU", "MY", "NZ", "CA", "IN", "SG", "IE", "ZA"}
 TABLED_RE = re.compile(r"\btabled\b", re.I)

@@ -21,7 +21,7 @@ from ..store import ChangeRecord, OutboxItem, Store, iso, new_change_id
 log = logging.getLogger("monitor.notify")
 FIRST_BACKOFF = timedelta(minutes=1)  # doubles per failed attempt of the oldest row
 MAX_BACKOFF = timedelta(hours=1)
-LEASE = timedelta(minutes=3)  # longer than one send can take (timeouts, a short 429 wait, a resend)
+LEASE = timedelta(minutes=10)  # longer than one send can take (timeouts, a short 429 wait, a resend)
 PASS_BUDGET = timedelta(minutes=2)  # a check pass stops delivering after this; the rest goes next pass
 
 

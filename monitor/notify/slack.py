@@ -8,6 +8,8 @@ prints the webhook URL at DEBUG) is silenced; every outcome is reported by the c
 """
 from __future__ import annotations
 
+import re
+
 import hashlib
 import http.client
 import logging
@@ -129,9 +131,13 @@ def post_or_fallback(post: Callable[[list[dict]], _Answer], message: SlackMessag
     return answer.delivery
 
 
+# Anything shaped like a Slack secret, even one that differs from the configured value (a malformed URL).
+SECRET_SHAPES = re.compile(r"xox[a-z]-[\w-]+|/services/\S+|hooks\.slack\.com/\S+", re.I)
+
+
 def unreachable(error: BaseException, secret: str) -> Delivery:
     text = f"Slack is unreachable ({type(error).__name__}: {error})".replace(secret, "[redacted]")
-    return Delivery(ok=False, error=text[:300])
+    return Delivery(ok=False, error=SECRET_SHAPES.sub("[redacted]", text)[:300])
 
 
 class SlackBotNotifier:
