@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Callable
 
 from .config import Config, Source
-from .detect import detect, passes_threshold
+from .detect import coming_into_force, detect, passes_threshold
 from .diff import carry_over, diff_blocks
 from .extract import extract
 from .expand import expand
@@ -124,7 +124,7 @@ class Checker:
         """State for a good pass; tells the operator once when a source that was reported failing recovers."""
         new_state = {**self._base_state(source, state, now), "last_status": status, "last_error": None,
                      "last_error_class": None, "consecutive_failures": 0, "failing_since": None,
-                     "failure_notified": 0}
+                     "failure_notified": 0, "last_ok": iso(now)}
         changes = []
         if state.get("failure_notified"):
             changes.append(self._operational(source, now, "source_recovered", "medium", True,
@@ -137,6 +137,10 @@ class Checker:
                    previous: Snapshot | None) -> Outcome:
         new_state, changes = self._healthy(source, state, now, "unchanged")
         new_state["held_passes"] = 0
+        in_force = self._in_force(source, state, previous, now)
+        if in_force:
+            new_state["last_change_at"] = iso(now)
+        changes.extend(in_force)
         snapshot = None
         if previous and ((result.etag or result.last_modified) and
                          (result.etag, result.last_modified) != (previous.etag, previous.last_modified)
@@ -145,7 +149,7 @@ class Checker:
                                last_modified=result.last_modified or previous.last_modified,
                                definition=source.definition)
         self._record(source, new_state, snapshot, changes)
-        return Outcome(source, "unchanged", changes)
+        return Outcome(source, "changed" if in_force else "unchanged", changes)
 
     def _failure(self, source: Source, state: dict, now: datetime, error_class: str, message: str,
                  http_status: int | None = None) -> Outcome:
@@ -191,6 +195,7 @@ class Checker:
             return Outcome(source, "held", [held] if not state.get("held_passes") else [])
         new_state["held_passes"] = 0
         legal = [self._legal(source, f, now) for f in analysis.findings]
+        legal += self._in_force(source, state, previous, now)
         if legal:
             new_state["last_change_at"] = iso(now)
         if not diff:
@@ -204,6 +209,14 @@ class Checker:
     def _suspicious(previous: Snapshot, diff: Diff) -> bool:
         return len(previous.blocks) >= SUSPECT_MIN_BLOCKS and \
             len(diff.removed) >= SUSPECT_LOST_SHARE * len(previous.blocks) and len(diff.added) < len(diff.removed)
+
+    def _in_force(self, source: Source, state: dict, previous: Snapshot | None, now: datetime) -> list[ChangeRecord]:
+        """Rules seen before whose effective date has come since the last good check."""
+        last = state.get("last_ok")
+        if previous is None or not last or source.kind != "federal_register":
+            return []
+        since = datetime.fromisoformat(last.replace("Z", "+00:00")).date()
+        return [self._legal(source, f, now) for f in coming_into_force(source, previous.blocks, since, now.date())]
 
     # -- records --------------------------------------------------------------------------------------------
     def _legal(self, source: Source, finding, now: datetime) -> ChangeRecord:

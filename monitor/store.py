@@ -319,8 +319,10 @@ def _migrate_1(db: sqlite_utils.Database) -> None:
 
 
 def _migrate_2(db: sqlite_utils.Database) -> None:
-    """Snapshots remember which source definition (url, kind, selectors) produced them."""
+    """Snapshots remember which source definition (url, kind, selectors) produced them; sources their last good
+    check."""
     db.execute("ALTER TABLE snapshots ADD COLUMN definition TEXT DEFAULT ''")
+    db.execute("ALTER TABLE sources ADD COLUMN last_ok TEXT")  # the last good check: what "since" means
 
 
 MIGRATIONS = {1: _migrate_1, 2: _migrate_2}

@@ -448,3 +448,43 @@ def test_openstates_bill_moving_alerts_with_number_state_and_status(project, ser
     assert by_state["US-GA"]["summary"].startswith("HB 968 (Controlled substances; Schedule I; revise provisions)")
     assert by_state["US-GA"]["summary"].endswith("(Georgia): House Judiciary Non-Civil: Do Not Pass (2026-03-20)")
     assert {r["headers"].get("X-API-KEY") for r in server.requests_to("/bills")} == {"os-key-91"}
+
+
+def test_a_rule_already_seen_is_alerted_again_the_day_it_takes_effect(tmp_path, server):
+    """Nothing in the data changes on the effective date; the scheduling taking effect is still news."""
+    import asyncio
+    from datetime import datetime, timezone
+
+    from monitor.config import parse_config
+    from monitor.fetch import Fetcher
+    from monitor.pipeline import Checker
+    from monitor.store import Store
+
+    doc = {"document_number": "2026-17429", "type": "Rule", "publication_date": "2026-08-20",
+           "effective_on": "2026-08-26", "html_url": "https://www.federalregister.gov/d/2026-17429",
+           "title": "Schedules of Controlled Substances: Temporary Placement of Mitragynine Pseudoindoxyl, "
+                    "MGM-15 and MGM-16 in Schedule I",
+           "abstract": "The DEA places mitragynine pseudoindoxyl in schedule I.",
+           "agencies": [{"name": "Drug Enforcement Administration"}]}
+    server.routes["/fr"] = Response(200, json.dumps({"count": 1, "results": [doc]}).encode(),
+                                    {"Content-Type": "application/json"})
+    config = parse_config(f"sources:\n  - id: fr\n    url: {server.url('/fr')}\n    jurisdiction: US\n"
+                          f"    kind: federal_register\n")
+    store = Store.open(tmp_path / "state")
+    events = []
+
+    async def check_on(day: str):
+        clock = lambda: datetime.fromisoformat(day).replace(tzinfo=timezone.utc)  # noqa: E731
+        fetcher = Fetcher(config.settings)
+        try:
+            outcome = await Checker(config, store, fetcher, clock).check(config.sources[0])
+        finally:
+            await fetcher.aclose()
+        events.append([(c.event, c.summary) for c in outcome.changes])
+
+    for day in ("2026-08-21T12:00", "2026-08-25T12:00", "2026-08-26T12:00", "2026-08-27T12:00"):
+        asyncio.run(check_on(day))
+    store.close()
+    assert events[0] == [] and events[1] == [] and events[3] == []
+    [(event, summary)] = events[2]
+    assert event == "enacted" and "in force since 2026-08-26" in summary and "2026-17429" in summary

@@ -387,6 +387,29 @@ def _direction(text: str) -> str:
     return "neutral"
 
 
+def coming_into_force(source: Source, blocks: Sequence[Block], since: date, today: date) -> list[Finding]:
+    """Federal Register rules already seen whose effective date came after `since` and by `today`: the day a
+    scheduling takes effect is news of its own, though nothing in the data changed."""
+    out = []
+    for block in blocks:
+        fields = block.fields
+        effective = _parse_date(fields.get("effective_on"))
+        if fields.get("schema") != "federal_register" or fields.get("type") != "Rule" or not effective or \
+                not since < effective <= today or not kratom_terms(block.text) or \
+                CORRECTION_RE.search(str(fields.get("title") or "")):
+            continue
+        out.append(Finding(
+            event="enacted", severity=DEFAULT_SEVERITY["enacted"],
+            summary=summarize(source, block, "modified", "enacted", fields.get("measure")),
+            added=(block.text,), removed=(), direction=_direction(block.text), measure=fields.get("measure"),
+            jurisdiction=fields.get("jurisdiction"), url=fields.get("_url"),
+            explanation={"event_phrase": f"effective {effective.isoformat()}", "blocks": [{
+                "change": "in force", "text": block.text[:500], "event": "enacted",
+                "phrase": f"effective_on {effective.isoformat()} has come", "kratom_terms": list(kratom_terms(block.text)),
+                "context": "", "why": f"names {', '.join(kratom_terms(block.text))}"}]}))
+    return out
+
+
 def _parse_date(value) -> date | None:
     if not value:
         return None
