@@ -395,7 +395,8 @@ def test_host_delay_as_the_server_sees_it(server):
     spaced = sorted(starts["127.0.0.1"])
     gaps = [b - a for a, b in zip(spaced, spaced[1:])]
     assert len(gaps) == 3 and min(gaps) >= 0.15, gaps  # generous: a loaded machine delays the server's clock too
-    assert max(starts["localhost"]) - min(starts["localhost"]) < 0.15
+    # delayed, the three would span at least 0.5 s; free, they start together (a loaded machine adds a little)
+    assert max(starts["localhost"]) - min(starts["localhost"]) < 0.4
 
 
 def test_a_request_with_an_api_key_follows_no_redirect(server):
