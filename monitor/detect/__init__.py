@@ -97,7 +97,9 @@ def detect(source: Source, diff: Diff, now: datetime, page: Page | None = None) 
     scope = _Scope(page.page_context, _is_list_page(page.blocks), page_measure)
     echoes = _echo_signatures(diff, source.jurisdiction)
     judged = [j for j in _judge_all(source, diff, today, scope) if j is not None and not _is_echo(j, echoes)]
-    judged = [_second_chamber(j, page.blocks) for j in judged]
+    if any(j.event == "advanced" for j in judged):
+        passages = _passages(page.blocks)
+        judged = [_second_chamber(j, passages) for j in judged]
     groups: dict[str, list[Judgement]] = {}
     for j in judged:
         # a feed or API item is a finding of its own: Tennessee's and Georgia's "HB 1649" are different bills
@@ -231,25 +233,33 @@ def _list_heading_event(block: Block, jurisdiction: str) -> tuple[str | None, st
     return None, ""
 
 
-def _second_chamber(j: Judgement, page: Sequence[Block]) -> Judgement:
+_PASSED_RE = re.compile(r"\bpassed\b", re.I)
+
+
+def _passages(page: Sequence[Block]) -> dict[tuple, dict[str, str]]:
+    """Chambers each measure's rows say it passed, by (nearest context, leading measure): block key -> chamber."""
+    out: dict[tuple, dict[str, str]] = {}
+    for block in page:
+        if _PASSED_RE.search(block.text) and (chamber := CHAMBER_RE.search(block.text)):
+            where = (block.context[:1], measure_key(_leading_measure(block.text)))
+            out.setdefault(where, {})[block.key] = chamber.group(1).lower()
+    return out
+
+
+def _second_chamber(j: Judgement, passages: dict[tuple, dict[str, str]]) -> Judgement:
     """"Passed" in one chamber after the other chamber's "Passed" row is passage of both: event `passed`."""
-    if j.event != "advanced" or not re.search(r"\bpassed\b", j.block.text, re.I):
+    if j.event != "advanced" or not _PASSED_RE.search(j.block.text):
         return j
     chamber = CHAMBER_RE.search(j.block.text)
     if not chamber:
         return j
     here = chamber.group(1).lower()
-    own = _leading_measure(j.block.text)
-    for other in page:
-        if other.key == j.block.key or other.context[:1] != j.block.context[:1] or \
-                not re.search(r"\bpassed\b", other.text, re.I) or \
-                measure_key(_leading_measure(other.text)) != measure_key(own):  # another bill's row on a list
-            continue
-        found = CHAMBER_RE.search(other.text)
-        if found and found.group(1).lower() != here:
-            return Judgement(j.change, j.block, "passed", f"passed {here} after {found.group(1).lower()}", j.terms,
-                             j.context, j.measure, j.old)
-    return j
+    rows = passages.get((j.block.context[:1], measure_key(_leading_measure(j.block.text))), {})
+    other = next((c for key, c in rows.items() if key != j.block.key and c != here), None)
+    if other is None:
+        return j
+    return Judgement(j.change, j.block, "passed", f"passed {here} after {other}", j.terms, j.context, j.measure,
+                     j.old)
 
 
 def _kratom_context(source: Source, block: Block, scope: _Scope) -> str:
