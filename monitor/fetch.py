@@ -186,6 +186,7 @@ class Fetcher:
             final_url = str(response.url.copy_with(query=None)) if params else str(response.url)
             status = response.status_code
             if status == 304:
+                await response.aread()  # the empty body, read so the connection goes back to the pool
                 return FetchResult(status="not_modified", url=final_url, http_status=304)
             if keyed and response.is_redirect:
                 location = response.headers.get("Location", "?")
