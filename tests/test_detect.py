@@ -51,6 +51,12 @@ def test_kratom_terms_longest_first_and_bounded(text, terms):
     ("Emergency rule 2ER26-1 adopted: 7-OH is now a Schedule I controlled substance", "enacted"),
     ("Withdrawal of notice of intent to temporarily place mitragynine in Schedule I", "failed"),
     ("Beginning January 1, 2026, the sale of kratom to persons under 21 is prohibited", "enacted"),
+    ("Became Public Law No: 119-12.", "enacted"),
+    ("Gov. DeSantis signs kratom bill", "enacted"),
+    ("City Council unanimously approved the kratom ordinance on second reading", "enacted"),
+    ("The Misuse of Drugs Act 1971 (Amendment) Order 2026: made 10 November, coming into force 1 December", "enacted"),
+    ("Read twice and referred to the Committee on Health", "introduced"),
+    ("Passed Senate without amendment by Unanimous Consent.", "advanced"),
 ])
 def test_classify_events(text, event):
     assert classify(text)[0] == event
@@ -168,3 +174,13 @@ def test_negated_statements_record_no_event():
                    page(["Kratom is sold in stores.", "The state has not banned kratom and no bill to schedule kratom "
                          "was filed this session."], title="FAQ"), src)
     assert f.event == "mention"
+
+
+def test_a_kratom_alkaloid_added_to_a_schedule_list_is_a_scheduling():
+    src = Source(id="ecfr", url="http://x", jurisdiction="US", name="eCFR 21 CFR 1308.11")
+    heading = "<h2>§ 1308.11 Schedule I.</h2>"
+    before = page(["(57) Lysergic acid diethylamide 7315"], title="eCFR", extra=heading)
+    after = page(["(57) Lysergic acid diethylamide 7315", "(58) Mitragynine pseudoindoxyl 9149"], title="eCFR",
+                 extra=heading)
+    [f] = findings(before, after, src)
+    assert (f.event, f.severity) == ("enacted", "critical")

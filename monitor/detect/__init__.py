@@ -21,7 +21,7 @@ from .summary import item_jurisdiction, summarize
 from .vocabulary import (AGENDA_RE, CHAMBER_RE, CONTRACTIONS_RE, CORRECTION_RE, DATE_RE, DEFAULT_SEVERITY,
                          EVENT_PATTERNS, EVENT_RANK, FEDERAL_PROPOSAL_RE, KRATOM_RE, LEADING_DATE_RE, LIST_HEADING_RE,
                          NEGATED_RE, NOT_SUBSTANTIVE_RE, PERMISSIVE_RE, PROPOSAL_RE, QUANTITY_RE, RESTRICTIVE_RE,
-                         STATUS_FIELDS, SUBSIDIARY_ACTION_RE, SUBSTANCE_RE, SUBSTANTIVE_DATE_RE,
+                         SCHEDULE_HEADING_RE, STATUS_FIELDS, SUBSIDIARY_ACTION_RE, SUBSTANCE_RE, SUBSTANTIVE_DATE_RE,
                          SUBSTANTIVE_ENACTED_RE, TABLED_RE, WESTMINSTER)
 
 
@@ -226,6 +226,8 @@ def _list_heading_event(block: Block, jurisdiction: str) -> tuple[str | None, st
     if block.fields or block.tag not in ("tr", "li", "dd", "dt", "p"):
         return None, ""
     for heading in block.context[:3]:
+        if SCHEDULE_HEADING_RE.match(heading):
+            return "enacted", f"listed under '{heading}'"  # a substance added to a schedule's list is scheduled
         if len(heading) <= 80 and LIST_HEADING_RE.search(heading):
             event, _ = classify(heading, jurisdiction)
             if event:

@@ -43,6 +43,10 @@ EVENT_PATTERNS: dict[str, re.Pattern] = {
         r"secretary|clerk|sponsor|members?)|\s+in\s+(the\s+)?(house|senate|assembly))"
         r"(?![^.;]{0,60}\b(presented|sent|transmitted|delivered)\s+to)",
         r"\bnew\s+laws?\b", r"\b(laws?|acts?|rules?|ordinances?|regulations?)\s+(now\s+)?effective\b",
+        r"\bpublic\s+law\b", r"\bcoming\s+into\s+force\b", r"\b(gov(ernor)?\.?|president|mayor)\s+(\w+\s+){0,2}signs\b",
+        r"\bsigns?\s+(\w+\s+){0,4}(bill|law|act|ordinance)\s+into\s+law\b",
+        r"\b(council|commission|board\s+of\s+supervisors|commissioners|aldermen)\s+(unanimously\s+)?(approved|adopted|"
+        r"passed|enacted)\b", r"ประกาศใช้",
         # A restriction dated to start: "Beginning January 1, 2027, ... is prohibited"; "illegal as of Jan 1".
         r"\b(beginning|starting|effective|as\s+of)\s+(on\s+)?((jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
         r"\.?\s+\d{1,2},?\s+\d{4}|\d{1,2}/\d{1,2}/\d{2,4})\b[^.]{0,200}?\b(prohibit|ban|illegal|unlawful|schedule\s+"
@@ -184,6 +188,8 @@ TABLED_RE = re.compile(r"\btabled\b", re.I)
 # A status heading over a list ("Ordinances Introduced", "Bills Signed") gives its rows their event.
 LIST_HEADING_RE = re.compile(r"\b(introduced|pending|proposed|adopted|passed|enacted|signed|approved|vetoed|"
                              r"withdrawn|failed|effective|new\s+laws?|chaptered|in\s+force)\b", re.I)
+# The heading of a schedule's own list ("§ 1308.11 Schedule I.", "Schedule I controlled substances").
+SCHEDULE_HEADING_RE = re.compile(r"^\W*(§+\s*[\d.]+\s*)?schedules?\s+(i|1)\b(?!\s*\?)(?![^?]*\?)", re.I)
 # Meeting agendas and hearing notices list what will be discussed, not what was decided.
 AGENDA_RE = re.compile(r"\b(agenda|meeting|hearing|for\s+discussion|consideration|to\s+be\s+considered|"
                        r"workshop|minutes)\b", re.I)
