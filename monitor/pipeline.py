@@ -17,11 +17,11 @@ from .config import Config, Source
 from .detect import coming_into_force, detect, passes_threshold
 from .diff import carry_over, diff_blocks
 from .extract import extract
-from .expand import expand
+from .expand import EXPANDERS, expand
 from .fetch import Fetcher, Validators
 from .models import Diff, FetchResult, Page
 from .notify import route
-from .store import ChangeRecord, Snapshot, Store, iso, new_change_id
+from .store import ChangeRecord, Snapshot, SnapshotHead, Store, iso, new_change_id
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -31,6 +31,11 @@ FAILURE_PROBLEMS = {"selector_missing", "soft_error", "empty", "unsupported_cont
 # A pass that loses this share of a page's blocks is held as suspicious rather than reported as removals.
 SUSPECT_MIN_BLOCKS = 6
 SUSPECT_LOST_SHARE = 0.6
+# Checks in flight at once, per fetch the fetcher may have in flight: enough to keep fetching while pages are parsed,
+# few enough that a long watch list never holds all its snapshots and fetched bodies in memory at once.
+CHECKS_PER_FETCH_SLOT = 2
+# Kinds whose stored blocks carry effective dates, read even when the source is unchanged (see _in_force).
+DATED_KINDS = {"federal_register"}
 
 
 @dataclass
@@ -77,43 +82,53 @@ class Checker:
         self.clock = clock
         self.executor = executor
         self.dry_run = dry_run
+        self._slots = asyncio.Semaphore(CHECKS_PER_FETCH_SLOT * config.settings.concurrency)
 
     async def check(self, source: Source) -> Outcome:
-        """Check one source. A bug met on the way is recorded as this source's failure, never raised."""
-        started = time.monotonic()
-        try:
-            outcome = await self._check(source)
-        except Exception as e:  # noqa: BLE001 - one source's trouble must not stop the pass
-            log.exception("internal error while checking %s", source.id)
-            message = f"internal error: {type(e).__name__}: {e}"[:500]
+        """Check one source. A bug met on the way is recorded as this source's failure, never raised. Checks beyond
+        the slots wait their turn before they read or fetch anything."""
+        async with self._slots:
+            started = time.monotonic()
             try:
-                state = self.store.source_state(source.id)
-                outcome = self._failure(source, state, self.clock(), "internal_error", message)
-            except Exception:  # noqa: BLE001 - the store itself is failing; report, do not raise
-                outcome = Outcome(source, "failed", error=message, error_class="internal_error")
-        outcome.duration = round(time.monotonic() - started, 3)
-        return outcome
+                outcome = await self._check(source)
+            except Exception as e:  # noqa: BLE001 - one source's trouble must not stop the pass
+                log.exception("internal error while checking %s", source.id)
+                message = f"internal error: {type(e).__name__}: {e}"[:500]
+                try:
+                    state = self.store.source_state(source.id)
+                    outcome = self._failure(source, state, self.clock(), "internal_error", message)
+                except Exception:  # noqa: BLE001 - the store itself is failing; report, do not raise
+                    outcome = Outcome(source, "failed", error=message, error_class="internal_error")
+            outcome.duration = round(time.monotonic() - started, 3)
+            return outcome
 
     async def _check(self, source: Source) -> Outcome:
-        previous = self.store.snapshot(source.id)
-        if previous and previous.definition not in ("", source.definition):
+        # The stored blocks are read and decoded only when a body must be compared with them: not for a 304, an
+        # identical body or an error.
+        head = self.store.snapshot_head(source.id)
+        if head and head.definition not in ("", source.definition):
             log.info("%s: its url, kind or selectors changed; taking a new baseline", source.id)
-            previous = None  # text extracted another way does not compare: a new baseline, nothing reported
+            head = None  # text extracted another way does not compare: a new baseline, nothing reported
         state = self.store.source_state(source.id)
-        validators = Validators(previous.etag, previous.last_modified) if previous else None
+        validators = Validators(head.etag, head.last_modified) if head else None
         result = await self.fetcher.fetch(source, validators)
+        previous = self._previous(source, head) if result.status == "ok" and source.kind in EXPANDERS else None
         result = await expand(self.fetcher, source, result, previous.blocks if previous else ())
         now = self.clock()
         if result.status == "error":
             outcome = self._failure(source, state, now, result.error_class or "error", result.error or "failed",
                                     result.http_status)
-        elif result.status == "not_modified" or (previous and result.body_hash == previous.body_hash):
-            outcome = self._unchanged(source, state, now, result, previous)
+        elif result.status == "not_modified" or (head and result.body_hash == head.body_hash):
+            outcome = self._unchanged(source, state, now, result, head, previous)
         else:
+            previous = previous or self._previous(source, head)
             loop = asyncio.get_running_loop()
             analysis = await loop.run_in_executor(self.executor, analyse, source, result, previous, now)
             outcome = self._judge(source, state, previous, result, analysis, now)
         return outcome
+
+    def _previous(self, source: Source, head: SnapshotHead | None) -> Snapshot | None:
+        return self.store.snapshot(source.id) if head else None
 
     # -- outcomes -------------------------------------------------------------------------------------------
     def _base_state(self, source: Source, state: dict, now: datetime) -> dict:
@@ -133,18 +148,21 @@ class Checker:
                                              []))
         return new_state, changes
 
-    def _unchanged(self, source: Source, state: dict, now: datetime, result: FetchResult,
+    def _unchanged(self, source: Source, state: dict, now: datetime, result: FetchResult, head: SnapshotHead | None,
                    previous: Snapshot | None) -> Outcome:
         new_state, changes = self._healthy(source, state, now, "unchanged")
         new_state["held_passes"] = 0
+        restamp = head is not None and ((result.etag or result.last_modified) and
+                                        (result.etag, result.last_modified) != (head.etag, head.last_modified)
+                                        or head.definition != source.definition)
+        if previous is None and (restamp or source.kind in DATED_KINDS):
+            previous = self._previous(source, head)
         in_force = self._in_force(source, state, previous, now)
         if in_force:
             new_state["last_change_at"] = iso(now)
         changes.extend(in_force)
         snapshot = None
-        if previous and ((result.etag or result.last_modified) and
-                         (result.etag, result.last_modified) != (previous.etag, previous.last_modified)
-                         or previous.definition != source.definition):
+        if previous and restamp:
             snapshot = replace(previous, etag=result.etag or previous.etag,
                                last_modified=result.last_modified or previous.last_modified,
                                definition=source.definition)
@@ -213,7 +231,7 @@ class Checker:
     def _in_force(self, source: Source, state: dict, previous: Snapshot | None, now: datetime) -> list[ChangeRecord]:
         """Rules seen before whose effective date has come since the last good check."""
         last = state.get("last_ok")
-        if previous is None or not last or source.kind != "federal_register":
+        if previous is None or not last or source.kind not in DATED_KINDS:
             return []
         since = datetime.fromisoformat(last.replace("Z", "+00:00")).date()
         return [self._legal(source, f, now) for f in coming_into_force(source, previous.blocks, since, now.date())]
@@ -246,7 +264,8 @@ class Checker:
 
 async def run_pass(checker: Checker, sources: tuple[Source, ...],
                    on_done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Check every source concurrently (the fetcher bounds concurrency); one failure never stops the others."""
+    """Check every source concurrently (the fetcher and the checker's slots bound concurrency); one failure never
+    stops the others. Records are committed in batches."""
 
     async def one(source: Source) -> Outcome:
         outcome = await checker.check(source)
@@ -254,4 +273,5 @@ async def run_pass(checker: Checker, sources: tuple[Source, ...],
             on_done(outcome)
         return outcome
 
-    return list(await asyncio.gather(*(one(s) for s in sources)))
+    with checker.store.batch():
+        return list(await asyncio.gather(*(one(s) for s in sources)))

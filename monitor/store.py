@@ -1,7 +1,8 @@
 """State in SQLite (sqlite-utils, WAL): sources seen, snapshots, changes and the alert outbox.
 
 A source's new snapshot, its changes and their outbox rows are written in one transaction (`db.atomic()`): a crash
-leaves either all of them or none, so an alert is never lost and never raised twice for one change. The outbox is
+leaves either all of them or none, so an alert is never lost and never raised twice for one change. A pass may group
+many sources' records into one transaction (`batch()`); each source's rows still go in together or not at all. The outbox is
 the source of truth for delivery; rows are marked delivered only after the destination confirmed.
 No secret is ever written here.
 """
@@ -11,10 +12,12 @@ import json
 import os
 import secrets
 import sqlite3
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import sqlite_utils
 
@@ -22,6 +25,10 @@ from .models import Block
 
 SCHEMA_VERSION = 2
 DB_NAME = "monitor.db"
+SNAPSHOT_COLUMNS = "taken_at, title, blocks, etag, last_modified, body_hash, definition"
+# A batch commits after this many sources' records or this many seconds, whichever comes first.
+BATCH_RECORDS = 50
+BATCH_SECONDS = 0.5
 
 
 def iso(dt: datetime) -> str:
@@ -42,6 +49,16 @@ class Snapshot:
     last_modified: str | None = None
     body_hash: str | None = None
     definition: str = ""  # Source.definition when taken: a new selector makes it no longer comparable
+
+
+@dataclass(frozen=True)
+class SnapshotHead:
+    """A stored snapshot without its blocks: what a check needs before its fetch, and often all it needs."""
+
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    definition: str = ""
 
 
 @dataclass
@@ -100,6 +117,8 @@ class OutboxItem:
 class Store:
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
+        self._source_columns: set[str] = set()  # of the sources table, read when a state has a key not seen yet
+        self._batch: tuple[int, float] | None = None  # records and start time of the open batch transaction
 
     @classmethod
     def open(cls, state_dir: str | os.PathLike) -> "Store":
@@ -133,14 +152,19 @@ class Store:
 
     # -- snapshots and source state ------------------------------------------------------------------------
     def snapshot(self, source_id: str) -> Snapshot | None:
-        row = self.db.execute("SELECT * FROM snapshots WHERE source_id = ?", [source_id]).fetchone()
+        row = self.db.execute(f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE source_id = ?", [source_id]).fetchone()
         if row is None:
             return None
-        cols = [d[0] for d in self.db.execute("SELECT * FROM snapshots LIMIT 0").description]
-        r = dict(zip(cols, row))
-        return Snapshot(blocks=tuple(Block.from_dict(b) for b in json.loads(r["blocks"])), taken_at=r["taken_at"],
-                        title=r["title"] or "", etag=r["etag"], last_modified=r["last_modified"],
-                        body_hash=r["body_hash"], definition=r.get("definition") or "")
+        taken_at, title, blocks, etag, last_modified, body_hash, definition = row
+        return Snapshot(blocks=tuple(Block.from_dict(b) for b in json.loads(blocks)), taken_at=taken_at,
+                        title=title or "", etag=etag, last_modified=last_modified, body_hash=body_hash,
+                        definition=definition or "")
+
+    def snapshot_head(self, source_id: str) -> SnapshotHead | None:
+        """The stored snapshot's validators, body hash and definition, without reading or decoding its blocks."""
+        row = self.db.execute("SELECT etag, last_modified, body_hash, definition FROM snapshots WHERE source_id = ?",
+                              [source_id]).fetchone()
+        return SnapshotHead(row[0], row[1], row[2], row[3] or "") if row else None
 
     def source_state(self, source_id: str) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM sources WHERE id = ?", [source_id]))
@@ -150,7 +174,7 @@ class Store:
                changes: Sequence[ChangeRecord] = ()) -> None:
         """One source's pass, all or nothing: its state, its new snapshot, its changes and their outbox rows."""
         with self.db.atomic():
-            self.db["sources"].upsert({"id": source_id, **state}, pk="id", alter=True)
+            self._upsert_source({"id": source_id, **state})
             if snapshot is not None:
                 self.db.execute(
                     "INSERT OR REPLACE INTO snapshots (source_id, taken_at, title, blocks, block_count, etag, "
@@ -161,6 +185,47 @@ class Store:
                      snapshot.definition])
             for change in changes:
                 self._insert_change(change)
+        if self._batch is not None:
+            count, started = self._batch
+            if count + 1 >= BATCH_RECORDS or time.monotonic() - started >= BATCH_SECONDS:
+                self.db.conn.execute("COMMIT")
+                self.db.conn.execute("BEGIN")
+                self._batch = (0, time.monotonic())
+            else:
+                self._batch = (count + 1, started)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the `record`s made meanwhile into one transaction per BATCH_RECORDS sources or BATCH_SECONDS: far
+        fewer commits, and each source's rows still commit together or not at all (a `record` is a savepoint in the
+        batch). Whatever was recorded is committed when the block ends, however it ends."""
+        if self._batch is not None or self.db.conn.in_transaction:
+            yield
+            return
+        self.db.conn.execute("BEGIN")
+        self._batch = (0, time.monotonic())
+        try:
+            yield
+        finally:
+            self._batch = None
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("COMMIT")
+
+    def _upsert_source(self, row: dict[str, Any]) -> None:
+        """sqlite-utils' upsert(alter=True) reads the schema on every call: this binds one statement per set of
+        columns (sqlite3 caches it), and leaves to sqlite-utils only a row it could not bind as it is (a column not
+        in the table yet, a value to encode)."""
+        plain = all(v is None or isinstance(v, (str, int, float)) for v in row.values())
+        if plain and not row.keys() <= self._source_columns:
+            self._source_columns = set(self.db["sources"].columns_dict)
+        if not plain or not row.keys() <= self._source_columns:
+            self.db["sources"].upsert(row, pk="id", alter=True)  # adds the column, encodes the value
+            return
+        columns = list(row)
+        updates = ", ".join(f"[{c}] = excluded.[{c}]" for c in columns if c != "id")
+        self.db.execute(f"INSERT INTO sources ({', '.join(f'[{c}]' for c in columns)}) VALUES "
+                        f"({', '.join('?' * len(columns))}) ON CONFLICT(id) DO "
+                        + (f"UPDATE SET {updates}" if updates else "NOTHING"), list(row.values()))
 
     def add_changes(self, changes: Sequence[ChangeRecord]) -> None:
         """Changes from no source's pass (the worker's notice that a sources.yaml edit was refused), with their

@@ -7,13 +7,19 @@ NAYS 1" is about kratom only through where it stands.
 
 The walk over the tree is iterative (bs4's `descendants` follows next_element links), so documents nested
 100,000 levels deep cost no recursion.
+
+BeautifulSoup is the parser of record (`extract_soup`). Building its tree is most of a check's CPU, so pages read the
+plain way (no `select`/`exclude`) go through html_lxml.py, the same rules on lxml's own tree: it gives identical
+Pages (tests/test_extract_equivalence.py) and declines anything it cannot vouch for, which then comes here. The rules
+both share live here: the block walk (`_walk_nodes`, over a neutral stream of nodes), what is hidden or chrome, how
+the main content is chosen, and what makes a page a soft error.
 """
 from __future__ import annotations
 
 import codecs
 import re
 import zlib
-from typing import Iterable
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
 
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 from bs4.dammit import EncodingDetector, UnicodeDammit
@@ -59,6 +65,13 @@ SOFT_ERROR_RE = re.compile(
     r"incapsula\s+incident|just\s+a\s+moment|enable\s+javascript|session\s+(has\s+)?expired", re.I)
 SOFT_ERROR_MAX_CHARS = 1500
 MAIN_SELECTORS = ("main", "[role=main]", "#main-content", "#maincontent", "#content", "#main", "article")
+MIN_MAIN_CHARS = 40  # a main-content candidate with less text than this is a stub, not the content
+# Page-level chrome: <header>/<footer> outside these and without an <h1>; forms (search boxes) with less text than
+# SMALL_FORM_CHARS and none of FORM_KEEPERS. ASP.NET wraps whole pages in a <form>, hence "small".
+PAGE_CHROME = ("header", "footer")
+CHROME_KEEPERS = ("article", "main", "section")
+FORM_KEEPERS = ("table", "h1", "h2")
+SMALL_FORM_CHARS = 300
 MAX_BLOCK_CHARS = 4000
 MIN_SPLIT_CHARS = 1000
 SENTENCE_RE = re.compile(r"(?<=[.;:!?])\s+")
@@ -68,8 +81,13 @@ BROWSER_CHARSET = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "lat
 
 
 def parse(body: bytes, charset: str | None) -> BeautifulSoup:
-    """Bytes -> soup. We decode first so NULs are dropped from the text, not the bytes (which would wreck UTF-16)."""
-    return BeautifulSoup(decode(body, charset).replace("\x00", ""), "lxml")
+    return BeautifulSoup(markup(body, charset), "lxml")
+
+
+def markup(body: bytes, charset: str | None) -> str:
+    """Bytes -> the text both parsers read. We decode first so NULs are dropped from the text, not the bytes (which
+    would wreck UTF-16)."""
+    return decode(body, charset).replace("\x00", "")
 
 
 def decode(body: bytes, charset: str | None) -> str:
@@ -98,11 +116,23 @@ def _codec(name: str | None, in_markup: bool = False) -> str | None:
 
 
 def extract_html(source: Source, body: bytes, charset: str | None = None) -> Page:
-    soup = parse(body, charset)
+    text = markup(body, charset)
+    if not source.select and not source.exclude:
+        from .html_lxml import extract_lxml  # here, not at the top: html_lxml builds on this module
+
+        page = extract_lxml(source, text)
+        if page is not None:
+            return page
+    return extract_soup(source, text)
+
+
+def extract_soup(source: Source, text: str) -> Page:
+    """The parser of record: BeautifulSoup over lxml."""
+    soup = BeautifulSoup(text, "lxml")
     title = clean(soup.title.get_text(" ")) if soup.title else ""
     doc_h1 = soup.find("h1")
     doc_heading = clean(doc_h1.get_text(" ")) if doc_h1 else ""
-    page_context = tuple(t[:MAX_CONTEXT_CHARS] for t in _unique([doc_heading, title, source.name]) if t)
+    page_context = _page_context(source, title, doc_heading)
 
     _drop(soup, INVISIBLE)
     _drop_hidden(soup)
@@ -118,11 +148,19 @@ def extract_html(source: Source, body: bytes, charset: str | None = None) -> Pag
     else:
         _drop(soup, CHROME)
         _drop_page_chrome(soup)
-        roots = _main_content(soup)
+        roots = _main_content(soup.select, lambda tag: len(tag.get_text(" ", strip=True))) or [soup.body or soup]
 
-    blocks = list(_blocks(_outermost(roots), page_context))
+    blocks = [b for root in _outermost(roots, lambda tag: tag.parents) for b in _walk(root, page_context)]
+    return _page(blocks, title, doc_heading, page_context)
+
+
+def _page_context(source: Source, title: str, heading: str) -> tuple[str, ...]:
+    return tuple(t[:MAX_CONTEXT_CHARS] for t in _unique([heading, title, source.name]) if t)
+
+
+def _page(blocks: list[Block], title: str, heading: str, page_context: tuple[str, ...]) -> Page:
     text_size = sum(len(b.text) for b in blocks)
-    soft = _soft_error(title, doc_heading, blocks, text_size)
+    soft = _soft_error(title, heading, blocks, text_size)
     if soft:
         return Page(blocks=tuple(blocks), title=title, problem="soft_error", problem_detail=soft)
     if not blocks:
@@ -138,115 +176,131 @@ def _drop(soup: BeautifulSoup, names: set[str]) -> None:
 
 
 def _drop_hidden(soup: BeautifulSoup) -> None:
-    doomed = []
-    for tag in soup.find_all(True):
-        attrs = tag.attrs
-        if not attrs:
-            continue
-        if "hidden" in attrs or attrs.get("aria-hidden") == "true" or \
-                HIDDEN_STYLE_RE.search(attrs.get("style", "") or ""):
-            doomed.append(tag)
-            continue
-        names = " ".join(attrs.get("class", []) or []) + " " + str(attrs.get("id", ""))
-        if WIDGET_RE.search(names):
-            doomed.append(tag)
+    doomed = [tag for tag in soup.find_all(True) if tag.attrs and
+              _concealed(tag.attrs, " ".join(tag.attrs.get("class", []) or []))]
     for tag in doomed:
         if tag.parent is not None or tag.name == "[document]":
             tag.decompose()
 
 
+def _concealed(attrs: Mapping[str, Any], classes: str) -> bool:
+    """Hidden (attribute, ARIA, inline style), or a widget by its space-joined classes or its id."""
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true" or HIDDEN_STYLE_RE.search(attrs.get("style", "") or ""):
+        return True
+    return bool(WIDGET_RE.search(classes + " " + str(attrs.get("id", ""))))
+
+
 def _drop_page_chrome(soup: BeautifulSoup) -> None:
-    """Page-level <header>/<footer> and small forms (search boxes); ASP.NET wraps whole pages in a <form>."""
-    for tag in soup.find_all(["header", "footer"]):
-        if tag.find_parent(["article", "main", "section"]) is None and not tag.find("h1"):
+    for tag in soup.find_all(list(PAGE_CHROME)):
+        if tag.find_parent(list(CHROME_KEEPERS)) is None and not tag.find("h1"):
             tag.decompose()
     for form in soup.find_all("form"):
-        if len(form.get_text(" ", strip=True)) < 300 and not form.find(["table", "h1", "h2"]):
+        if len(form.get_text(" ", strip=True)) < SMALL_FORM_CHARS and not form.find(list(FORM_KEEPERS)):
             form.decompose()
 
 
-def _main_content(soup: BeautifulSoup) -> list[Tag]:
+def _main_content(select: Callable[[str], list], text_size: Callable[[Any], int]) -> list | None:
+    """The first of MAIN_SELECTORS that finds real content (one <article> only), by the tree's `select`."""
     for selector in MAIN_SELECTORS:
-        found = soup.select(selector)
+        found = select(selector)
         if found and (selector != "article" or len(found) == 1):
-            if sum(len(t.get_text(" ", strip=True)) for t in found) >= 40:
+            if sum(text_size(t) for t in found) >= MIN_MAIN_CHARS:
                 return found
-    return [soup.body or soup]
+    return None
 
 
-def _outermost(roots: list[Tag]) -> list[Tag]:
+def _outermost(roots: list, parents: Callable[[Any], Iterable]) -> list:
     """Selected elements minus those nested in another selected element (their text is already included)."""
     chosen = set(map(id, roots))
-    return [r for r in roots if not any(id(p) in chosen for p in r.parents)]
-
-
-def _layout_rows(root: Tag) -> set[int]:
-    """Table rows that hold a nested table: old sites lay pages out with tables, so such a row is not a unit."""
-    marked: set[int] = set()
-    for table in root.find_all("table"):
-        for parent in table.parents:
-            if parent is root:
-                break
-            if parent.name == "tr":
-                if id(parent) in marked:
-                    break
-                marked.add(id(parent))
-    return marked
-
-
-def _blocks(roots: Iterable[Tag], page_context: tuple[str, ...]) -> Iterable[Block]:
-    for root in roots:
-        yield from _walk(root, page_context)
+    return [r for r in roots if not any(id(p) in chosen for p in parents(r))]
 
 
 def _walk(root: Tag, page_context: tuple[str, ...]) -> Iterable[Block]:
-    layout_rows = _layout_rows(root)
-    block_of: dict[int, int] = {id(root): id(root)}  # element -> the element whose block holds its text
-    in_row: dict[int, bool] = {id(root): False}
-    buffers: dict[int, list[str]] = {}
-    meta: dict[int, tuple[str, tuple[str, ...]]] = {}
-    order: list[int] = []
-    headings: list[tuple[int, str, int]] = []  # (level, text, element) of the section we are in
-    caption_of: dict[int, str] = {}
+    table = root.find_parent("table")
+    return _walk_nodes(id(root), root.name, id(table) if table is not None else None, _soup_nodes(root),
+                       page_context)
+
+
+def _soup_nodes(root: Tag) -> Iterable[tuple]:
+    for node in root.descendants:
+        if isinstance(node, Tag):
+            yield id(node), node.name, id(node.parent)
+        elif isinstance(node, NavigableString) and not isinstance(node, (Comment, Doctype, ProcessingInstruction)):
+            yield None, str(node), id(node.parent)
+
+
+def _layout_rows(root: Hashable, nodes: Sequence[tuple], name_of: dict, parent_of: dict) -> set:
+    """Table rows that hold a nested table: old sites lay pages out with tables, so such a row is not a unit."""
+    marked: set = set()
+    for key, name, parent in nodes:
+        if key is None or name != "table":
+            continue
+        while parent != root:
+            if name_of[parent] == "tr":
+                if parent in marked:
+                    break
+                marked.add(parent)
+            parent = parent_of[parent]
+    return marked
+
+
+def _walk_nodes(root: Hashable, root_name: str, root_table: Hashable | None, stream: Iterable[tuple],
+                page_context: tuple[str, ...]) -> Iterable[Block]:
+    """The blocks under `root`, from its descendants in document order: (key, tag name, parent key) for an element,
+    (None, text, parent key) for a string. Keys are whatever identifies an element in the tree at hand (bs4: its id;
+    lxml: the element); `root_table` is the key of the nearest <table> above the root, if any."""
+    nodes = list(stream)
+    name_of = {root: root_name}
+    parent_of = {}
+    for key, name, parent in nodes:
+        if key is not None:
+            name_of[key] = name
+            parent_of[key] = parent
+    layout_rows = _layout_rows(root, nodes, name_of, parent_of)
+    table_of = {root: root_table}  # element -> the nearest <table> above it
+    block_of = {root: root}  # element -> the element whose block holds its text
+    in_row = {root: False}
+    buffers: dict[Hashable, list[str]] = {}
+    meta: dict[Hashable, tuple[str, tuple[str, ...]]] = {}
+    order: list[Hashable] = []
+    headings: list[tuple[int, str, Hashable]] = []  # (level, text, element) of the section we are in
+    caption_of: dict[Hashable, str] = {}
     last_dt = ""
 
-    def context_for(tag: Tag) -> tuple[str, ...]:
-        ctx = [caption_of.get(id(tag.find_parent("table")), "")] if tag.name == "tr" else []
-        if tag.name == "dd" and last_dt:
+    def context_for(key: Hashable, name: str) -> tuple[str, ...]:
+        ctx = [caption_of.get(table_of[key], "")] if name == "tr" else []
+        if name == "dd" and last_dt:
             ctx.append(last_dt)
         ctx.extend(text for _, text, _ in reversed(headings))
         return tuple(c[:MAX_CONTEXT_CHARS] for c in _unique(ctx + list(page_context)) if c)
 
-    def start_block(tag: Tag) -> None:
-        bid = id(tag)
-        buffers[bid] = []
-        meta[bid] = (tag.name, context_for(tag))
-        order.append(bid)
+    def start_block(key: Hashable, name: str) -> None:
+        buffers[key] = []
+        meta[key] = (name, context_for(key, name))
+        order.append(key)
 
-    start_block(root)
-    pending_heading: dict[int, int] = {}
-    for node in root.descendants:
-        parent = node.parent
-        if isinstance(node, Tag):
-            pid = id(parent)
-            row_parent = in_row.get(pid, False)
-            is_row_unit = node.name == "tr" and id(node) not in layout_rows and not row_parent
-            if is_row_unit or (node.name in BLOCK_TAGS and not row_parent and node.name not in ("br", "hr")):
-                block_of[id(node)] = id(node)
-                in_row[id(node)] = is_row_unit
-                if node.name in HEADINGS:
-                    pending_heading[id(node)] = HEADINGS[node.name]
-                start_block(node)
+    start_block(root, root_name)
+    pending_heading: dict[Hashable, int] = {}
+    for key, value, parent in nodes:
+        if key is not None:
+            name = value
+            table_of[key] = parent if name_of[parent] == "table" else table_of[parent]
+            row_parent = in_row.get(parent, False)
+            is_row_unit = name == "tr" and key not in layout_rows and not row_parent
+            if is_row_unit or (name in BLOCK_TAGS and not row_parent and name not in ("br", "hr")):
+                block_of[key] = key
+                in_row[key] = is_row_unit
+                if name in HEADINGS:
+                    pending_heading[key] = HEADINGS[name]
+                start_block(key, name)
             else:
-                block_of[id(node)] = block_of.get(pid, id(root))
-                in_row[id(node)] = row_parent
-                if node.name in BLOCK_TAGS or node.name in ("br", "hr"):
-                    buffers[block_of[id(node)]].append(" ")
+                block_of[key] = block_of.get(parent, root)
+                in_row[key] = row_parent
+                if name in BLOCK_TAGS or name in ("br", "hr"):
+                    buffers[block_of[key]].append(" ")
             continue
-        if not isinstance(node, NavigableString) or isinstance(node, (Comment, Doctype, ProcessingInstruction)):
-            continue
-        bid = block_of.get(id(parent), id(root))
-        buffers[bid].append(str(node))
+        bid = block_of.get(parent, root)
+        buffers[bid].append(value)
         # A heading's text becomes context as soon as it is read, for every block after it.
         if bid in pending_heading:
             level, text = pending_heading[bid], clean("".join(buffers[bid]))
@@ -257,9 +311,9 @@ def _walk(root: Tag, page_context: tuple[str, ...]) -> Iterable[Block]:
                     headings.pop()
                 headings.append((level, text, bid))
         if meta[bid][0] == "caption":
-            table = parent.find_parent("table") if parent is not None else None
+            table = table_of[parent]
             if table is not None:
-                caption_of[id(table)] = clean("".join(buffers[bid]))
+                caption_of[table] = clean("".join(buffers[bid]))
         if meta[bid][0] == "dt":
             last_dt = clean("".join(buffers[bid]))
 
