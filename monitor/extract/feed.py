@@ -20,7 +20,6 @@ import xml.sax
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import defusedxml.sax
-import feedparser
 from defusedxml import EntitiesForbidden
 
 from ..config import Source
@@ -39,6 +38,8 @@ def extract_feed(source: Source, body: bytes, charset: str | None = None) -> Pag
     headers = {"content-location": source.url}  # resolves relative entry links
     if charset:
         headers["content-type"] = f"application/xml; charset={charset}"
+    import feedparser  # here: a check of html pages only should not pay for importing it
+
     # entry links resolve against the feed's address either way; URIs inside entry HTML are not needed
     parsed = feedparser.parse(io.BytesIO(body), response_headers=headers, resolve_relative_uris=False)
     if not parsed.version and not parsed.entries:

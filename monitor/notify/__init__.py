@@ -170,11 +170,14 @@ def probe_alert(now: datetime) -> ChangeRecord:
 def make_notifier(env: Mapping[str, str], stream=None) -> Notifier:
     """Slack when SLACK_BOT_TOKEN+SLACK_CHANNEL or SLACK_WEBHOOK_URL is set, else the console."""
     from .console import ConsoleNotifier
-    from .slack import SlackBotNotifier, SlackWebhookNotifier
 
     if env.get("SLACK_BOT_TOKEN") and env.get("SLACK_CHANNEL"):
+        from .slack import SlackBotNotifier  # slack_sdk only when Slack is configured
+
         return SlackBotNotifier(env["SLACK_BOT_TOKEN"], env["SLACK_CHANNEL"], env.get("SLACK_API_URL"))
     if env.get("SLACK_WEBHOOK_URL"):
+        from .slack import SlackWebhookNotifier
+
         return SlackWebhookNotifier(env["SLACK_WEBHOOK_URL"])
     half = [k for k in ("SLACK_BOT_TOKEN", "SLACK_CHANNEL") if env.get(k)]
     if half:
