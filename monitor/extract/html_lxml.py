@@ -23,7 +23,7 @@ from lxml import etree
 
 from ..config import Source
 from ..models import Page
-from .html import (CHROME, CHROME_KEEPERS, FORM_KEEPERS, INVISIBLE, MAIN_SELECTORS, PAGE_CHROME, SMALL_FORM_CHARS,
+from .html import (CHROME, CHROME_KEEPERS, FORM_KEEPERS, INVISIBLE, PAGE_CHROME, SMALL_FORM_CHARS,
                    _concealed, _main_content, _outermost, _page, _page_context, _walk_nodes)
 from .text import clean
 
