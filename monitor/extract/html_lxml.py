@@ -30,6 +30,8 @@ from .text import clean
 MAX_CHARS = 2_000_000  # 10 MB of UTF-8 cannot fit in fewer characters than this (4 bytes each, at most)
 MAX_DEPTH = 250
 TOO_DEEP = etree.XPath("boolean(" + "/".join(["*"] * MAX_DEPTH) + ")")  # C-speed: ~0.1 ms on a 40 KB page
+NAMESPACED_ATTRIBUTE = etree.XPath("boolean(//@*[starts-with(name(), '{')])")
+WITH_ATTRIBUTES = etree.XPath("descendant-or-self::*[@*]")
 DOCTYPE_RE = re.compile(r"<!doctype", re.I)
 # Strings under these are bs4 Script, Stylesheet, TemplateString, RubyTextString, RubyParenthesisString: not text.
 STRING_CONTAINERS = ("script", "style", "template", "rt", "rp")
@@ -71,7 +73,7 @@ def _parse(text: str) -> list[etree._Element]:
         raise Declined
     tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
     tops = [t for t in tops if isinstance(t.tag, str)]
-    if any(TOO_DEEP(top) for top in tops):
+    if any(TOO_DEEP(top) or NAMESPACED_ATTRIBUTE(top) for top in tops):
         raise Declined
     return tops
 
@@ -87,7 +89,7 @@ def _extract(source: Source, tops: list[etree._Element]) -> Page:
     # bs4's order is invisible, hidden, chrome; all three drop unconditionally, so the hidden test can come last
     # and look at fewer elements.
     _drop(_all(tops, *INVISIBLE, *CHROME), tops)
-    _drop([el for el in _all(tops, etree.Element) if el.attrib and _hidden(el)], tops)
+    _drop([el for top in tops for el in WITH_ATTRIBUTES(top) if _hidden(el)], tops)
     _drop([el for el in _all(tops, *PAGE_CHROME)
            if not any(a.tag in CHROME_KEEPERS for a in el.iterancestors()) and _first([el], "h1") is None], tops)
     _drop([form for form in _all(tops, "form")
@@ -123,8 +125,6 @@ def _drop(elements: list[etree._Element], tops: list[etree._Element]) -> None:
 
 def _hidden(el: etree._Element) -> bool:
     attrs = el.attrib
-    if any(name[:1] == "{" for name in attrs.keys()):
-        raise Declined
     return _concealed(attrs, " ".join((attrs.get("class") or "").split()))  # bs4 splits class on whitespace
 
 
