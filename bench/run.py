@@ -18,6 +18,8 @@ Exit status: 0 when every monitor pass alerted exactly as expected, 1 otherwise,
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import json
 import os
 import platform
@@ -271,6 +273,9 @@ def find_monitor(rev: str | None, work: Path) -> tuple[list[str] | None, dict, s
     if not rev:
         beside = Path(sys.executable).parent / "monitor"
         found = str(beside) if beside.exists() else shutil.which("monitor")
+        spec = importlib.util.find_spec("monitor")
+        if found and spec and spec.origin:
+            _byte_compile(Path(spec.origin).parent)
         return ([found] if found else None), {}, f"{found} (installed CLI)"
     sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True,
                          text=True).stdout.strip()
@@ -282,7 +287,14 @@ def find_monitor(rev: str | None, work: Path) -> tuple[list[str] | None, dict, s
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "monitor"], capture_output=True,
                                  check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    _byte_compile(src / "monitor")
     return [sys.executable, "-m", "monitor"], {"PYTHONPATH": str(src)}, f"python -m monitor, monitor/ at {sha}"
+
+
+def _byte_compile(package: Path) -> None:
+    """Write monitor's .pyc files before timing, as a wheel install does (and as pip did for urlwatch): an editable
+    install under PYTHONDONTWRITEBYTECODE would otherwise compile every module on every pass."""
+    compileall.compile_dir(str(package), quiet=1)
 
 
 def ensure_urlwatch(work: Path) -> tuple[str | None, str]:

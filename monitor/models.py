@@ -81,6 +81,11 @@ class Page:
     # "latest", a feed of the latest items, so it aged out if older than every item still listed, else it was
     # withdrawn.
     window: str | None = None
+    # A hash of everything the blocks were read from (the HTML fast path only): a later response with the same
+    # fingerprint reads the same, so it need not be read. A cache key, not content: equal pages may differ in it.
+    fingerprint: str | None = field(default=None, compare=False)
+    # The response's fingerprint equals the one the caller already holds: its blocks were not read (blocks is ()).
+    unchanged: bool = False
 
 
 @dataclass(frozen=True)

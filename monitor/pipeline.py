@@ -57,15 +57,14 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Analysis:
-    """The CPU half of a check (parse, diff, detect), run off the event loop."""
+    """The CPU half of a check after the parse (diff, detect), run off the event loop with it."""
 
     page: Page
     diff: Diff | None
     findings: list
 
 
-def analyse(source: Source, result: FetchResult, previous: Snapshot | None, now: datetime) -> Analysis:
-    page = extract(source, result)
+def analyse(source: Source, page: Page, previous: Snapshot | None, now: datetime) -> Analysis:
     if page.problem or previous is None:
         return Analysis(page, None, [])
     page = carry_over(previous.blocks, page)
@@ -124,14 +123,21 @@ class Checker:
         elif result.status == "not_modified" or (head and result.body_hash == head.body_hash):
             outcome = self._unchanged(source, state, now, result, head, previous)
         else:
+            # A page whose bytes change on every request (tokens, render times) but whose content does not comes
+            # back `unchanged` from its fingerprint: its stored blocks are never decoded, compared or rewritten.
+            page = await self._cpu(len(result.body), extract, source, result, head.fingerprint if head else None)
+            if page.unchanged:
+                return self._unchanged(source, state, now, result, head, previous)
             previous = previous or self._previous(source, head)
-            if len(result.body) <= self.inline_bytes:
-                analysis = analyse(source, result, previous, now)
-            else:
-                loop = asyncio.get_running_loop()
-                analysis = await loop.run_in_executor(self.executor, analyse, source, result, previous, now)
+            analysis = await self._cpu(len(result.body), analyse, source, page, previous, now)
             outcome = self._judge(source, state, previous, result, analysis, now)
         return outcome
+
+    async def _cpu(self, size: int, work: Callable, *args):
+        """`work(*args)` for a body of `size` bytes: on the event loop when small, else on the executor."""
+        if size <= self.inline_bytes:
+            return work(*args)
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work, *args)
 
     def _previous(self, source: Source, head: SnapshotHead | None) -> Snapshot | None:
         return self.store.snapshot(source.id) if head else None
@@ -202,7 +208,7 @@ class Checker:
             return self._failure(source, state, now, page.problem, page.problem_detail, result.http_status)
         snapshot = Snapshot(blocks=page.blocks, taken_at=iso(now), title=page.title, etag=result.etag,
                             last_modified=result.last_modified, body_hash=result.body_hash,
-                            definition=source.definition)
+                            definition=source.definition, fingerprint=page.fingerprint)
         new_state, changes = self._healthy(source, state, now, "baseline" if previous is None else "changed")
         if previous is None:
             self._record(source, {**new_state, "held_passes": 0}, snapshot, changes)

@@ -23,9 +23,9 @@ import sqlite_utils
 
 from .models import Block
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "monitor.db"
-SNAPSHOT_COLUMNS = "taken_at, title, blocks, etag, last_modified, body_hash, definition"
+SNAPSHOT_COLUMNS = "taken_at, title, blocks, etag, last_modified, body_hash, definition, fingerprint"
 # A batch commits after this many sources' records or this many seconds, whichever comes first.
 BATCH_RECORDS = 50
 BATCH_SECONDS = 0.5
@@ -49,6 +49,7 @@ class Snapshot:
     last_modified: str | None = None
     body_hash: str | None = None
     definition: str = ""  # Source.definition when taken: a new selector makes it no longer comparable
+    fingerprint: str | None = None  # Page.fingerprint of the page the blocks were read from
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class SnapshotHead:
     last_modified: str | None
     body_hash: str | None
     definition: str = ""
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -155,16 +157,17 @@ class Store:
         row = self.db.execute(f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE source_id = ?", [source_id]).fetchone()
         if row is None:
             return None
-        taken_at, title, blocks, etag, last_modified, body_hash, definition = row
+        taken_at, title, blocks, etag, last_modified, body_hash, definition, fingerprint = row
         return Snapshot(blocks=tuple(Block.from_dict(b) for b in json.loads(blocks)), taken_at=taken_at,
                         title=title or "", etag=etag, last_modified=last_modified, body_hash=body_hash,
-                        definition=definition or "")
+                        definition=definition or "", fingerprint=fingerprint)
 
     def snapshot_head(self, source_id: str) -> SnapshotHead | None:
-        """The stored snapshot's validators, body hash and definition, without reading or decoding its blocks."""
-        row = self.db.execute("SELECT etag, last_modified, body_hash, definition FROM snapshots WHERE source_id = ?",
-                              [source_id]).fetchone()
-        return SnapshotHead(row[0], row[1], row[2], row[3] or "") if row else None
+        """The stored snapshot's validators, body hash, definition and fingerprint, without reading or decoding its
+        blocks."""
+        row = self.db.execute("SELECT etag, last_modified, body_hash, definition, fingerprint FROM snapshots "
+                              "WHERE source_id = ?", [source_id]).fetchone()
+        return SnapshotHead(row[0], row[1], row[2], row[3] or "", row[4]) if row else None
 
     def source_state(self, source_id: str) -> dict[str, Any]:
         rows = list(self.db.query("SELECT * FROM sources WHERE id = ?", [source_id]))
@@ -178,11 +181,11 @@ class Store:
             if snapshot is not None:
                 self.db.execute(
                     "INSERT OR REPLACE INTO snapshots (source_id, taken_at, title, blocks, block_count, etag, "
-                    "last_modified, body_hash, definition) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "last_modified, body_hash, definition, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [source_id, snapshot.taken_at, snapshot.title,
                      json.dumps([b.to_dict() for b in snapshot.blocks], ensure_ascii=False),
                      len(snapshot.blocks), snapshot.etag, snapshot.last_modified, snapshot.body_hash,
-                     snapshot.definition])
+                     snapshot.definition, snapshot.fingerprint])
             for change in changes:
                 self._insert_change(change)
         if self._batch is not None:
@@ -390,4 +393,9 @@ def _migrate_2(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE sources ADD COLUMN last_ok TEXT")  # the last good check: what "since" means
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2}
+def _migrate_3(db: sqlite_utils.Database) -> None:
+    """Snapshots remember the fingerprint of the page their blocks were read from (see Page.fingerprint)."""
+    db.execute("ALTER TABLE snapshots ADD COLUMN fingerprint TEXT")
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3}

@@ -124,8 +124,8 @@ def test_unchanged_pages_are_never_parsed(server, tmp_path, monkeypatch):
     """A 304, and a 200 whose body hashes like the stored one, skip extract; only new bytes are parsed."""
     parsed = []
     real_extract = pipeline.extract
-    monkeypatch.setattr(pipeline, "extract", lambda source, result: parsed.append(result.body) or
-                        real_extract(source, result))
+    monkeypatch.setattr(pipeline, "extract", lambda source, result, known=None: parsed.append(result.body) or
+                        real_extract(source, result, known))
     mode = {"now": "etag"}
 
     def page(request) -> Response:

@@ -69,6 +69,31 @@ def test_blocks_are_decoded_only_when_a_new_body_must_be_compared(server, tmp_pa
         store.close()
 
 
+def test_a_page_whose_bytes_change_on_every_request_is_not_read_again_until_its_content_does(server, tmp_path):
+    """bill_page() writes a fresh time into a script and the footer, as token-carrying sites do: no two responses
+    hash alike, yet the content's fingerprint matches and the stored snapshot is neither decoded nor rewritten."""
+    rows = list(ROWS)
+    server.routes["/dynamic"] = lambda request: Response(200, bill_page("SB 1180: Kratom Products", rows))
+    sources = [Source(id="dynamic", url=server.url("/dynamic"), jurisdiction="US-FL")]
+    store = CountingStore.open(tmp_path)
+    try:
+        assert [o.status for o in run_checks(store, sources)] == ["baseline"]
+        first = store.snapshot("dynamic")
+        assert first.fingerprint
+        store.decoded = 0
+        assert [o.status for o in run_checks(store, sources)] == ["unchanged"]
+        assert store.decoded == 0
+        assert store.snapshot("dynamic") == first  # not rewritten: same taken_at, same body hash
+        rows.append(("03/04/2026", "Senate", "Passed; YEAS 37 NAYS 1"))
+        store.decoded = 0
+        [outcome] = run_checks(store, sources)
+        assert outcome.status == "changed" and store.decoded == 1
+        assert [c.event for c in outcome.changes] == ["advanced"]
+        assert store.snapshot("dynamic").fingerprint not in (None, first.fingerprint)
+    finally:
+        store.close()
+
+
 def test_checks_in_flight_are_bounded(server, tmp_path):
     settings = Settings(concurrency=2, per_host_concurrency=2)
     limit = CHECKS_PER_FETCH_SLOT * settings.concurrency

@@ -12,6 +12,9 @@ from .legiscan import extract_legiscan
 from .openstates import extract_openstates
 
 Parser = Callable[[Source, bytes, "str | None"], Page]
+# Parsers that can tell, from a fingerprint of the page last read, that a response reads the same without reading
+# it (pages whose bytes change on every request: ASP.NET view state, CSRF tokens, render times).
+SKIPS_KNOWN = {"html"}
 
 PARSERS: dict[str, Parser] = {
     "html": extract_html,
@@ -22,8 +25,9 @@ PARSERS: dict[str, Parser] = {
 }
 
 
-def extract(source: Source, result: FetchResult) -> Page:
-    """Parse a fetched body with the parser of the source's kind. Never raises on bad input."""
+def extract(source: Source, result: FetchResult, known: str | None = None) -> Page:
+    """Parse a fetched body with the parser of the source's kind. Never raises on bad input. `known`: the
+    fingerprint of the page last read; a response that reads the same comes back as an `unchanged` Page."""
     parser = PARSERS.get(source.kind)
     if parser is None:
         return Page(blocks=(), problem="unsupported_kind", problem_detail=f"no parser for kind {source.kind!r}")
@@ -31,6 +35,8 @@ def extract(source: Source, result: FetchResult) -> Page:
     if problem:
         return Page(blocks=(), problem="unsupported_content", problem_detail=problem)
     try:
+        if known and source.kind in SKIPS_KNOWN:
+            return parser(source, result.body, result.charset, known=known)
         return parser(source, result.body, result.charset)
     except RecursionError:
         return Page(blocks=(), problem="unparseable", problem_detail="the document is nested too deeply to read")

@@ -115,12 +115,13 @@ def _codec(name: str | None, in_markup: bool = False) -> str | None:
     return "utf-8" if in_markup and codec.startswith(("utf-16", "utf-32")) else codec
 
 
-def extract_html(source: Source, body: bytes, charset: str | None = None) -> Page:
+def extract_html(source: Source, body: bytes, charset: str | None = None, known: str | None = None) -> Page:
+    """`known`: the fingerprint of the page last read, if any (see Page.fingerprint)."""
     text = markup(body, charset)
     if not source.select and not source.exclude:
         from .html_lxml import extract_lxml  # here, not at the top: html_lxml builds on this module
 
-        page = extract_lxml(source, text)
+        page = extract_lxml(source, text, known)
         if page is not None:
             return page
     return extract_soup(source, text)

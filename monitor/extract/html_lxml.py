@@ -16,7 +16,9 @@ strings of their own, as after bs4's decompose(), where get_text(" ") joins the 
 """
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import replace
 from typing import Iterable, Iterator
 
 from lxml import etree
@@ -47,12 +49,13 @@ class Declined(Exception):
     """This page is bs4's to read."""
 
 
-def extract_lxml(source: Source, text: str) -> Page | None:
-    """The Page extract_soup would make of `text`, or None when this path cannot vouch for that."""
+def extract_lxml(source: Source, text: str, known: str | None = None) -> Page | None:
+    """The Page extract_soup would make of `text`, or None when this path cannot vouch for that. When the page's
+    fingerprint equals `known`, an `unchanged` Page without blocks: reading them again would give the same."""
     if source.select or source.exclude or len(text) > MAX_CHARS or _late_doctype(text):
         return None
     try:
-        return _extract(source, _parse(text))
+        return _extract(source, _parse(text), known)
     except (Declined, etree.LxmlError, ValueError):
         return None
 
@@ -78,7 +81,7 @@ def _parse(text: str) -> list[etree._Element]:
     return tops
 
 
-def _extract(source: Source, tops: list[etree._Element]) -> Page:
+def _extract(source: Source, tops: list[etree._Element], known: str | None) -> Page:
     if _first(tops, "rt", "rp") is not None:
         raise Declined
     title_tag, doc_h1 = _first(tops, "title"), _first(tops, "h1")
@@ -99,8 +102,32 @@ def _extract(source: Source, tops: list[etree._Element]) -> Page:
     if roots is None:
         body = _first(tops, "body")
         roots = [body] if body is not None else [DOCUMENT]
-    blocks = [b for root in _outermost(roots, _ancestors) for b in _blocks(root, tops, page_context)]
-    return _page(blocks, title, doc_heading, page_context)
+    roots = _outermost(roots, _ancestors)
+    fingerprint = _fingerprint(roots, tops, (title, doc_heading, *page_context))
+    if fingerprint == known:
+        return Page(blocks=(), title=title, page_context=page_context, fingerprint=fingerprint, unchanged=True)
+    blocks = [b for root in roots for b in _blocks(root, tops, page_context)]
+    return replace(_page(blocks, title, doc_heading, page_context), fingerprint=fingerprint)
+
+
+def _fingerprint(roots: list, tops: list[etree._Element], texts: tuple[str, ...]) -> str:
+    """A hash of all the walk and _page read: the roots' subtrees as serialised by libxml2 (C speed: ~2% of the
+    walk), whether each root sits in a table, and the page's title, heading and context. It also covers what the
+    walk ignores (attributes, comments), so it can only err towards reading a page again, never towards skipping a
+    change. Per-request tokens and render times outside the content (ASP.NET state, CSRF fields, footers) are
+    dropped before it, which is what makes such pages skippable at all."""
+    digest = hashlib.blake2b(digest_size=16)
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
+    for root in roots:
+        if root is DOCUMENT:
+            for top in tops:
+                digest.update(etree.tostring(top, encoding="utf-8", with_tail=False))
+        else:
+            in_table = next(root.iterancestors("table"), None) is not None
+            digest.update(b"\x01T" if in_table else b"\x01")
+            digest.update(etree.tostring(root, encoding="utf-8", with_tail=False))
+    return digest.hexdigest()
 
 
 def _first(tops: list[etree._Element], *names) -> etree._Element | None:
