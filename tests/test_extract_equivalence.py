@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not
 
 from bench.pages import PageSet, changed_ids, plan  # noqa: E402
 from monitor.config import Source  # noqa: E402
-from monitor.extract.html import extract_html, extract_soup, markup  # noqa: E402
+from monitor.extract.html import extract_html, markup  # noqa: E402
+from monitor.extract.html_soup import extract_soup  # noqa: E402
 from monitor.extract.html_lxml import extract_lxml  # noqa: E402
 
 CORPUS_PAGES = sorted((Path(__file__).parent / "corpus").glob("*/*.html"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from conftest import Project, Response, bill_page, closed_port_url, gzip_bomb, hang, stream
 from monitor.config import Source
 from monitor.extract import extract
-from monitor.extract.html import parse
+from monitor.extract.html_soup import parse
 from monitor.models import FetchResult
 from monitor.store import Store
 

@@ -1,17 +1,17 @@
-"""HTML pages -> text blocks with context, using BeautifulSoup + lxml.
+"""HTML pages -> text blocks with context: the rules, and the way in (`extract_html`).
 
 A block is what a reader sees as one unit: a table row, a list item, a paragraph, a heading. Rows are the unit of
 bill history tables, so a re-sorted table or a re-wrapped paragraph yields the same blocks. Each block carries its
 context (section headings, table caption, page heading and title) because a history row such as "Passed; YEAS 37
 NAYS 1" is about kratom only through where it stands.
 
-The walk over the tree is iterative (bs4's `descendants` follows next_element links), so documents nested
-100,000 levels deep cost no recursion.
+The walk (`_walk_nodes`) reads a flat stream of nodes, whichever tree it came from, so documents nested 100,000 levels
+deep cost no recursion.
 
-BeautifulSoup is the parser of record (`extract_soup`). Building its tree is most of a check's CPU, so pages read the
+BeautifulSoup is the parser of record (html_soup.py). Building its tree is most of a check's CPU, so pages read the
 plain way (no `select`/`exclude`) go through html_lxml.py, the same rules on lxml's own tree: it gives identical
-Pages (tests/test_extract_equivalence.py) and declines anything it cannot vouch for, which then comes here. The rules
-both share live here: the block walk (`_walk_nodes`, over a neutral stream of nodes), what is hidden or chrome, how
+Pages (tests/test_extract_equivalence.py) and declines anything it cannot vouch for, which then goes to bs4. The
+rules both share live here: the block walk (`_walk_nodes`, over a neutral stream of nodes), what is hidden or chrome, how
 the main content is chosen, and what makes a page a soft error.
 """
 from __future__ import annotations
@@ -20,9 +20,6 @@ import codecs
 import re
 import zlib
 from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
-
-from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
-from bs4.dammit import EncodingDetector, UnicodeDammit
 
 from ..config import Source
 from ..models import Block, Page
@@ -76,12 +73,9 @@ MAX_BLOCK_CHARS = 4000
 MIN_SPLIT_CHARS = 1000
 SENTENCE_RE = re.compile(r"(?<=[.;:!?])\s+")
 MAX_CONTEXT_CHARS = 300
+BOM_LEADS = (b"\xfe\xff", b"\xff\xfe", b"\xef\xbb\xbf", b"\x00\x00\xfe\xff")  # the byte-order marks bs4 strips
 BROWSER_CHARSET = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "latin1": "windows-1252",
                    "us-ascii": "windows-1252", "ascii": "windows-1252"}
-
-
-def parse(body: bytes, charset: str | None) -> BeautifulSoup:
-    return BeautifulSoup(markup(body, charset), "lxml")
 
 
 def markup(body: bytes, charset: str | None) -> str:
@@ -93,15 +87,33 @@ def markup(body: bytes, charset: str | None) -> str:
 def decode(body: bytes, charset: str | None) -> str:
     """Decode as a browser does: byte-order mark, HTTP charset, <meta charset>; undeclared, UTF-8 when the bytes are
     mostly UTF-8, else detection. A bad byte costs one U+FFFD, never the rest of the page or its whole decoding."""
-    data, bom = EncodingDetector.strip_byte_order_mark(body)
-    declared = bom or _codec(charset) or _codec(EncodingDetector.find_declared_encoding(data, is_html=True), True)
+    data, bom = _strip_byte_order_mark(body)
+    declared = bom or _codec(charset) or _codec(_declared_in_markup(data), True)
     if declared:
         return data.decode(declared, "replace")
     text = data.decode("utf-8", "replace")
     bad = text.count("\ufffd")
     if len(text) - len(text.encode("ascii", "ignore")) >= 2 * bad:  # at least as much valid non-ASCII as bad
         return text
+    from bs4.dammit import UnicodeDammit
+
     return UnicodeDammit(data, is_html=True).unicode_markup
+
+
+# bs4.dammit does the sniffing below, but importing it imports all of bs4: pages with no byte-order mark and an HTTP
+# charset (most) do without.
+def _strip_byte_order_mark(body: bytes) -> tuple[bytes, str | None]:
+    if not body.startswith(BOM_LEADS):
+        return body, None
+    from bs4.dammit import EncodingDetector
+
+    return EncodingDetector.strip_byte_order_mark(body)
+
+
+def _declared_in_markup(data: bytes) -> str | None:
+    from bs4.dammit import EncodingDetector
+
+    return EncodingDetector.find_declared_encoding(data, is_html=True)
 
 
 def _codec(name: str | None, in_markup: bool = False) -> str | None:
@@ -117,42 +129,18 @@ def _codec(name: str | None, in_markup: bool = False) -> str | None:
 
 def extract_html(source: Source, body: bytes, charset: str | None = None, known: str | None = None) -> Page:
     """`known`: the fingerprint of the page last read, if any (see Page.fingerprint)."""
+    # Both parsers build on this module, so they are imported here; bs4's (with soupsieve, a tenth of a second of
+    # start-up) only for a page the fast path declines.
     text = markup(body, charset)
     if not source.select and not source.exclude:
-        from .html_lxml import extract_lxml  # here, not at the top: html_lxml builds on this module
+        from .html_lxml import extract_lxml
 
         page = extract_lxml(source, text, known)
         if page is not None:
             return page
+    from .html_soup import extract_soup
+
     return extract_soup(source, text)
-
-
-def extract_soup(source: Source, text: str) -> Page:
-    """The parser of record: BeautifulSoup over lxml."""
-    soup = BeautifulSoup(text, "lxml")
-    title = clean(soup.title.get_text(" ")) if soup.title else ""
-    doc_h1 = soup.find("h1")
-    doc_heading = clean(doc_h1.get_text(" ")) if doc_h1 else ""
-    page_context = _page_context(source, title, doc_heading)
-
-    _drop(soup, INVISIBLE)
-    _drop_hidden(soup)
-    for selector in source.exclude:
-        for tag in soup.select(selector):
-            tag.decompose()
-
-    if source.select:
-        roots = soup.select(source.select)
-        if not roots:
-            return Page(blocks=(), title=title, problem="selector_missing",
-                        problem_detail=f"the selector {source.select!r} matches nothing on the page")
-    else:
-        _drop(soup, CHROME)
-        _drop_page_chrome(soup)
-        roots = _main_content(soup.select, lambda tag: len(tag.get_text(" ", strip=True))) or [soup.body or soup]
-
-    blocks = [b for root in _outermost(roots, lambda tag: tag.parents) for b in _walk(root, page_context)]
-    return _page(blocks, title, doc_heading, page_context)
 
 
 def _page_context(source: Source, title: str, heading: str) -> tuple[str, ...]:
@@ -169,35 +157,11 @@ def _page(blocks: list[Block], title: str, heading: str, page_context: tuple[str
     return Page(blocks=tuple(blocks), title=title, page_context=page_context)
 
 
-def _drop(soup: BeautifulSoup, names: set[str]) -> None:
-    for tag in soup.find_all(list(names)):
-        tag.decompose()
-    for node in soup.find_all(string=lambda s: isinstance(s, (Comment, Doctype, ProcessingInstruction))):
-        node.extract()
-
-
-def _drop_hidden(soup: BeautifulSoup) -> None:
-    doomed = [tag for tag in soup.find_all(True) if tag.attrs and
-              _concealed(tag.attrs, " ".join(tag.attrs.get("class", []) or []))]
-    for tag in doomed:
-        if tag.parent is not None or tag.name == "[document]":
-            tag.decompose()
-
-
 def _concealed(attrs: Mapping[str, Any], classes: str) -> bool:
     """Hidden (attribute, ARIA, inline style), or a widget by its space-joined classes or its id."""
     if "hidden" in attrs or attrs.get("aria-hidden") == "true" or HIDDEN_STYLE_RE.search(attrs.get("style", "") or ""):
         return True
     return bool(WIDGET_RE.search(classes + " " + str(attrs.get("id", ""))))
-
-
-def _drop_page_chrome(soup: BeautifulSoup) -> None:
-    for tag in soup.find_all(list(PAGE_CHROME)):
-        if tag.find_parent(list(CHROME_KEEPERS)) is None and not tag.find("h1"):
-            tag.decompose()
-    for form in soup.find_all("form"):
-        if len(form.get_text(" ", strip=True)) < SMALL_FORM_CHARS and not form.find(list(FORM_KEEPERS)):
-            form.decompose()
 
 
 def _main_content(select: Callable[[str], list], text_size: Callable[[Any], int]) -> list | None:
@@ -214,20 +178,6 @@ def _outermost(roots: list, parents: Callable[[Any], Iterable]) -> list:
     """Selected elements minus those nested in another selected element (their text is already included)."""
     chosen = set(map(id, roots))
     return [r for r in roots if not any(id(p) in chosen for p in parents(r))]
-
-
-def _walk(root: Tag, page_context: tuple[str, ...]) -> Iterable[Block]:
-    table = root.find_parent("table")
-    return _walk_nodes(id(root), root.name, id(table) if table is not None else None, _soup_nodes(root),
-                       page_context)
-
-
-def _soup_nodes(root: Tag) -> Iterable[tuple]:
-    for node in root.descendants:
-        if isinstance(node, Tag):
-            yield id(node), node.name, id(node.parent)
-        elif isinstance(node, NavigableString) and not isinstance(node, (Comment, Doctype, ProcessingInstruction)):
-            yield None, str(node), id(node.parent)
 
 
 def _layout_rows(root: Hashable, nodes: Sequence[tuple], name_of: dict, parent_of: dict) -> set:
