@@ -1,9 +1,13 @@
 """Extraction into blocks with context, and the block diff that ignores order, layout and volatile tokens."""
 from __future__ import annotations
 
+import re
+import sys
+
 from monitor.config import Source
 from monitor.diff import diff_blocks
 from monitor.extract.html import extract_html
+from monitor.extract.text import _QUOTES, clean
 
 SRC = Source(id="s", url="http://x", jurisdiction="US-FL", name="Bill")
 
@@ -117,3 +121,17 @@ def test_firewall_and_bot_wall_pages_are_soft_errors():
                  "think you were a bot.</p>",
                  "<div id='root'></div><p>You need to enable JavaScript to run this app.</p>"):
         assert blocks(f"<html><head></head><body>{body}</body></html>").problem == "soft_error", body
+
+
+def test_clean_collapses_exactly_the_whitespace_a_regex_would():
+    """clean() defines stored block keys: its str.split() must keep splitting where `\\s+` did, for every code
+    point, so no snapshot written before reads differently after."""
+    def by_regex(text: str) -> str:
+        return re.sub(r"\s+", " ", text.translate(_QUOTES)).strip()
+
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        if c.isspace() or re.fullmatch(r"\s", c):
+            assert clean(f" a{c}{c}b{c}") == by_regex(f" a{c}{c}b{c}") == "a b", hex(code)
+    assert sum(chr(code).isspace() for code in range(sys.maxunicode + 1)) == \
+        sum(bool(re.fullmatch(r"\s", chr(code))) for code in range(sys.maxunicode + 1))

@@ -218,12 +218,15 @@ def _walk_nodes(root: Hashable, root_name: str, root_table: Hashable | None, str
     caption_of: dict[Hashable, str] = {}
     last_dt = ""
 
+    contexts: dict[tuple, tuple[str, ...]] = {}  # most blocks of a section share one context: build it once
+
     def context_for(key: Hashable, name: str) -> tuple[str, ...]:
-        ctx = [caption_of.get(table_of[key], "")] if name == "tr" else []
-        if name == "dd" and last_dt:
-            ctx.append(last_dt)
-        ctx.extend(text for _, text, _ in reversed(headings))
-        return tuple(c[:MAX_CONTEXT_CHARS] for c in _unique(ctx + list(page_context)) if c)
+        lead = (caption_of.get(table_of[key], "") if name == "tr" else "", last_dt if name == "dd" else "")
+        found = contexts.get((lead, *headings))
+        if found is None:
+            ctx = [*lead, *(text for _, text, _ in reversed(headings)), *page_context]
+            found = contexts[(lead, *headings)] = tuple(c[:MAX_CONTEXT_CHARS] for c in _unique(ctx) if c)
+        return found
 
     def start_block(key: Hashable, name: str) -> None:
         buffers[key] = []

@@ -5,7 +5,6 @@ import hashlib
 import re
 import unicodedata
 
-_SPACE_RE = re.compile(r"\s+")
 _WORD_RE = re.compile(r"\w+")
 # Per-request tokens (ASP.NET view state, CSRF nonces, cache busters): long runs mixing letters and digits.
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_+/=-]{16,}")
@@ -15,13 +14,15 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": 
 
 
 def clean(text: str) -> str:
-    """Collapse whitespace (including NBSP and zero-width space) into single spaces."""
-    return _SPACE_RE.sub(" ", text.translate(_QUOTES)).strip()
+    """Collapse whitespace (including NBSP and zero-width space) into single spaces. str.split() splits on exactly
+    the characters `\\s` matches (tests/test_diff_extract.py checks every code point), at half the regex's cost."""
+    return " ".join(text.translate(_QUOTES).split())
 
 
 def mask_volatile(text: str) -> str:
     """Hide what changes on every request without changing meaning: tokens and clock times."""
-    return _CLOCK_RE.sub(" ", _TOKEN_RE.sub(_mask_token, text))
+    text = _TOKEN_RE.sub(_mask_token, text)
+    return _CLOCK_RE.sub(" ", text) if ":" in text else text  # every clock time has a colon
 
 
 def _mask_token(match: re.Match) -> str:
