@@ -164,12 +164,14 @@ def _concealed(attrs: Mapping[str, Any], classes: str) -> bool:
     return bool(WIDGET_RE.search(classes + " " + str(attrs.get("id", ""))))
 
 
-def _main_content(select: Callable[[str], list], text_size: Callable[[Any], int]) -> list | None:
-    """The first of MAIN_SELECTORS that finds real content (one <article> only), by the tree's `select`."""
+def _main_content(select: Callable[[str], list], text_size: Callable[[Any, int], int]) -> list | None:
+    """The first of MAIN_SELECTORS that finds real content (one <article> only), by the tree's `select`.
+    `text_size(element, enough)` may stop counting at `enough`: the sum still reaches MIN_MAIN_CHARS exactly when
+    the full sizes' would."""
     for selector in MAIN_SELECTORS:
         found = select(selector)
         if found and (selector != "article" or len(found) == 1):
-            if sum(text_size(t) for t in found) >= MIN_MAIN_CHARS:
+            if sum(text_size(t, MIN_MAIN_CHARS) for t in found) >= MIN_MAIN_CHARS:
                 return found
     return None
 

@@ -4,7 +4,8 @@ bs4 builds its tree from the events of the same libxml2 parser, fed the same tex
 tree holds the same elements, attributes and strings. Where the two could differ, or where bs4 treats a string in a
 way lxml's tree cannot tell, this path declines (returns None) and extract_html asks bs4:
 - a DOCTYPE anywhere but the start (bs4 cuts the text around it into separate strings; lxml keeps one string);
-- an attribute name in {namespace}name form (bs4 reads `{x}hidden` as `hidden`);
+- an attribute name in {namespace}name form on an element not dropped by its name (bs4 reads `{x}hidden` as
+  `hidden`);
 - ruby annotations (<rt>, <rp>): bs4 leaves their text out of get_text();
 - a script, style or template inside the title or the first <h1>, or around them (the same, for their text);
 - an element to drop that has no parent (bs4 would leave a document without its root);
@@ -76,7 +77,7 @@ def _parse(text: str) -> list[etree._Element]:
         raise Declined
     tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
     tops = [t for t in tops if isinstance(t.tag, str)]
-    if any(TOO_DEEP(top) or NAMESPACED_ATTRIBUTE(top) for top in tops):
+    if any(TOO_DEEP(top) for top in tops):
         raise Declined
     return tops
 
@@ -92,11 +93,13 @@ def _extract(source: Source, tops: list[etree._Element], known: str | None) -> P
     # bs4's order is invisible, hidden, chrome; all three drop unconditionally, so the hidden test can come last
     # and look at fewer elements.
     _drop(_all(tops, *INVISIBLE, *CHROME), tops)
+    if any(NAMESPACED_ATTRIBUTE(top) for top in tops):  # bs4 drops the elements dropped by now whatever they carry
+        raise Declined
     _drop([el for top in tops for el in WITH_ATTRIBUTES(top) if _hidden(el)], tops)
     _drop([el for el in _all(tops, *PAGE_CHROME)
            if not any(a.tag in CHROME_KEEPERS for a in el.iterancestors()) and _first([el], "h1") is None], tops)
     _drop([form for form in _all(tops, "form")
-           if _first([form], *FORM_KEEPERS) is None and _text_size(form) < SMALL_FORM_CHARS], tops)
+           if _first([form], *FORM_KEEPERS) is None and _text_size(form, SMALL_FORM_CHARS) < SMALL_FORM_CHARS], tops)
 
     roots = _main_content(lambda selector: _select(tops, selector), _text_size)
     if roots is None:
@@ -162,10 +165,17 @@ def _heading_text(el: etree._Element) -> str:
     return " ".join(el.itertext())
 
 
-def _text_size(el: etree._Element) -> int:
-    """len(get_text(" ", strip=True)), after the drops (no string container is left under `el`)."""
-    parts = [s for s in (t.strip() for t in el.itertext()) if s]
-    return sum(map(len, parts)) + max(len(parts) - 1, 0)
+def _text_size(el: etree._Element, enough: int) -> int:
+    """len(get_text(" ", strip=True)), after the drops (no string container is left under `el`), or a number at
+    least `enough` once it is clear the text is that long: the callers only compare it with `enough`."""
+    size = -1  # no separator before the first string
+    for text in el.itertext():
+        text = text.strip()
+        if text:
+            size += len(text) + 1
+            if size >= enough:
+                return size
+    return max(size, 0)
 
 
 def _select(tops: list[etree._Element], selector: str) -> list[etree._Element]:

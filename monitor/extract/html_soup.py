@@ -43,7 +43,7 @@ def extract_soup(source: Source, text: str) -> Page:
     else:
         _drop(soup, CHROME)
         _drop_page_chrome(soup)
-        roots = _main_content(soup.select, lambda tag: len(tag.get_text(" ", strip=True))) or [soup.body or soup]
+        roots = _main_content(soup.select, lambda tag, _: len(tag.get_text(" ", strip=True))) or [soup.body or soup]
 
     blocks = [b for root in _outermost(roots, lambda tag: tag.parents) for b in _walk(root, page_context)]
     return _page(blocks, title, doc_heading, page_context)
