@@ -443,6 +443,25 @@ def evaluate_targets(runs: list[dict]) -> list[dict]:
     return out
 
 
+REGRESSION = 1.2  # a pass more than 20% slower than the recorded numbers is a bug (issue 8)
+
+
+def compare_with(baseline: dict, runs: list[dict]) -> list[dict]:
+    """monitor's passes against a recorded results file: CPU seconds (steadier than wall time on a shared machine)
+    of the same N and pass, flagged when more than REGRESSION times the recorded ones."""
+    recorded = {(run["n"], name): entry["monitor"] for run in baseline.get("runs", [])
+                for name, entry in run["passes"].items() if "monitor" in entry}
+    out = []
+    for run in runs:
+        for name, entry in run["passes"].items():
+            old = recorded.get((run["n"], name))
+            if old and old.get("cpu_s"):
+                ratio = round(entry["monitor"]["cpu_s"] / old["cpu_s"], 3)
+                out.append({"n": run["n"], "pass": name, "recorded_cpu_s": old["cpu_s"],
+                            "cpu_s": entry["monitor"]["cpu_s"], "ratio": ratio, "regression": ratio > REGRESSION})
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Benchmark `monitor check` against urlwatch on generated pages.")
     p.add_argument("--n", type=int, nargs="+", default=None, metavar="N", help="page counts (default 400 4000)")
@@ -460,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
                    "goes (needs `pip install py-spy`; profiled timings are inflated)")
     p.add_argument("--rev", help="time monitor/ as of this git revision instead of the installed CLI")
     p.add_argument("--work", type=Path, default=WORK, help="scratch folder (default bench/.work)")
+    p.add_argument("--baseline", type=Path, default=BENCH / "results.json", help="recorded results to compare "
+                   "monitor's CPU time with (default bench/results.json, read before it is overwritten)")
     args = p.parse_args(argv)
     sizes = args.n or ([100] if args.quick else [400, 4000])
     out_path = args.out or (args.work / "results-quick.json" if args.quick else BENCH / "results.json")
@@ -469,6 +490,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile and not args.py_spy:
         print("bench: --profile needs py-spy (pip install py-spy)", file=sys.stderr)
         return 2
+    try:
+        baseline = json.loads(args.baseline.read_text())
+    except (OSError, ValueError):
+        baseline = {}
     monitor, monitor_env, monitor_label = find_monitor(args.rev, args.work)
     if not monitor:
         print(f"bench: no git revision {args.rev!r}" if args.rev else
@@ -491,13 +516,18 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for t in targets:
         print(f"target N={t['n']}: {t['target']}: {t['value']} -> {'MET' if t['met'] else 'MISSED'}")
+    comparison = compare_with(baseline, runs)
+    for c in comparison:
+        print(f"against {args.baseline.name} (commit {baseline.get('machine', {}).get('git_commit', '?')}): "
+              f"N={c['n']} {c['pass']}: CPU {c['cpu_s']} s vs {c['recorded_cpu_s']} s = {c['ratio']}x"
+              + (" -> REGRESSION (> 20% slower)" if c["regression"] else ""))
     print(f"alert count, monitor: {'PASS' if monitor_ok else 'FAIL'}"
           + (f"; urlwatch: {'PASS' if urlwatch_ok else 'FAIL'}" if urlwatch else ""))
     results = {"machine": info, "monitor": monitor_label, "urlwatch": urlwatch_note,
                "settings": {"hosts": args.hosts, "latency_ms": args.latency_ms, "changed_share": args.changed_share,
                             "seed": args.seed, "monitor_sources": "default settings (concurrency 16, 4 per host), "
                             "no selectors", "urlwatch_jobs": "css: main, html2text (method re)"},
-               "runs": runs, "targets": targets,
+               "runs": runs, "targets": targets, "against_baseline": comparison,
                "alert_check": {"monitor": "PASS" if monitor_ok else "FAIL",
                                "urlwatch": ("PASS" if urlwatch_ok else "FAIL") if urlwatch else None}}
     out_path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is not an installed package
 
 from bench.pages import PageSet, changed_ids, plan  # noqa: E402
-from bench.run import PASSES, Workspace, find_monitor, run_monitor  # noqa: E402
+from bench.run import PASSES, Workspace, compare_with, find_monitor, run_monitor  # noqa: E402
 from bench.server import ServerProcess  # noqa: E402
 
 
@@ -42,3 +42,13 @@ def test_monitor_passes_alert_exactly_on_changed_pages(tmp_path):
     assert last.measurement.wall_s > 0 and last.measurement.cpu_s > 0 and last.measurement.peak_mb > 10
     # static pages answer the second pass with 304 unless they changed; dynamic pages always send a body
     assert last.server["304"] == sum(not s.dynamic and s.id not in changed for s in server.specs)
+
+
+def test_a_pass_more_than_a_fifth_slower_than_recorded_is_flagged():
+    def results(cpu: dict) -> dict:
+        return {"runs": [{"n": 400, "passes": {name: {"monitor": {"cpu_s": s}} for name, s in cpu.items()}}]}
+
+    recorded = results({"first_sight": 2.0, "unchanged": 1.0, "changed": 1.0})
+    flagged = compare_with(recorded, results({"first_sight": 2.3, "unchanged": 1.21, "changed": 0.5})["runs"])
+    assert {c["pass"]: c["regression"] for c in flagged} == {"first_sight": False, "unchanged": True, "changed": False}
+    assert compare_with({}, recorded["runs"]) == []  # nothing recorded, nothing to say
