@@ -6,13 +6,14 @@ Timing assertions are generous: they tell apart behaviours that differ by whole 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import threading
 import time
 import tracemalloc
 import zlib
 from datetime import datetime, timezone
-from typing import Callable
+from typing import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -20,7 +21,7 @@ import pytest
 from conftest import Response, closed_port_url, gzip_bomb, hang, stream
 from monitor import pipeline
 from monitor.config import DEFAULT_USER_AGENT, Config, Settings, Source
-from monitor.fetch import INFLATE_STEP, MAX_RETRY_AFTER, Fetcher, Validators
+from monitor.fetch import INFLATE_STEP, MAX_RETRY_AFTER, Fetcher, PerOriginTransport, Validators
 from monitor.store import Store
 
 PAGE = b"<html><body><main><h1>Kratom bill</h1><p>Introduced in committee.</p></main></body></html>"
@@ -423,3 +424,83 @@ def test_a_request_with_an_api_key_follows_no_redirect(server):
         assert elsewhere.requests == [], "the key must not travel to the host a redirect names"
     finally:
         elsewhere.close()
+
+
+# -- connections ----------------------------------------------------------------------------------------------
+class Connections:
+    """A route that remembers which connection (client port) each request came on, by origin (Host header)."""
+
+    def __init__(self):
+        self.ports: dict[str, set[int]] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, request) -> Response:
+        with self.lock:
+            self.ports.setdefault(request.headers["Host"], set()).add(request.client_address[1])
+        return Response(200, PAGE)
+
+
+def test_connections_are_reused_per_host_across_hosts(server):
+    seen = server.routes["/page"] = Connections()
+    other = server.url("/page").replace("127.0.0.1", "localhost")  # another origin, same server
+    results = get_all(Settings(concurrency=4, per_host_concurrency=2), [server.url("/page"), other] * 30)
+    assert [r.status for r in results] == ["ok"] * 60
+    assert len(seen.ports) == 2
+    assert all(1 <= len(ports) <= 2 for ports in seen.ports.values()), seen.ports  # a slot, not a request, each
+
+
+@contextlib.asynccontextmanager
+async def per_origin_fetcher(max_origins: int) -> AsyncIterator[Fetcher]:
+    async with httpx.AsyncClient(transport=PerOriginTransport(httpx.AsyncHTTPTransport, max_origins)) as client:
+        yield Fetcher(Settings(retries=0), client=client)
+
+
+def test_idle_origins_beyond_the_cap_are_closed_least_recent_first(server):
+    from conftest import LoopbackServer
+
+    second = LoopbackServer()
+    try:
+        seen = server.routes["/page"] = second.routes["/page"] = Connections()
+        origins = [s.url("/page").replace("127.0.0.1", name) for s in (server, second)
+                   for name in ("127.0.0.1", "localhost")]
+
+        async def connections(max_origins: int, order: list[int]) -> list[int]:
+            seen.ports.clear()
+            async with per_origin_fetcher(max_origins) as fetcher:
+                for i in order:
+                    assert (await fetcher.get(origins[i], 5)).status == "ok"
+            return [len(seen.ports[origin.split("/")[2]]) for origin in origins]
+
+        assert asyncio.run(connections(8, [0, 1, 2, 3] * 2)) == [1, 1, 1, 1]  # under the cap, nothing closes
+        assert asyncio.run(connections(4, [0, 1, 2, 3] * 2)) == [1, 1, 1, 1]
+        assert asyncio.run(connections(3, [0, 1, 2, 3] * 2)) == [2, 2, 2, 2]  # each evicted before its turn
+        assert asyncio.run(connections(3, [0, 1, 2, 0, 3, 0, 1])) == [1, 2, 1, 1]  # 0 used recently: 1 goes
+    finally:
+        second.close()
+
+
+def test_an_origin_with_a_response_in_flight_is_never_closed(server):
+    server.routes["/slow"] = stream(lambda: (time.sleep(0.3) or part for part in (PAGE[:20], PAGE[20:])))
+    server.routes["/page"] = PAGE
+    there = server.url("/page").replace("127.0.0.1", "localhost")
+
+    async def go():
+        async with per_origin_fetcher(1) as fetcher:
+            slow = asyncio.create_task(fetcher.get(server.url("/slow"), 5))
+            await asyncio.sleep(0.1)  # its headers are in, its body is not
+            other = await fetcher.get(there, 5)  # a second origin, over the cap of one
+            return await slow, other
+
+    slow, other = asyncio.run(go())
+    assert (slow.status, slow.body, other.status) == ("ok", PAGE, "ok")
+
+
+def test_a_proxy_named_in_the_environment_is_still_used(server, monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("http_proxy", server.base)
+    server.routes["http://kratom-monitor.invalid/page"] = PAGE  # a proxy sees the absolute URL
+    result = get(Settings(retries=0), "http://kratom-monitor.invalid/page")
+    assert (result.status, result.body) == ("ok", PAGE)
+    assert len(server.requests_to("http://kratom-monitor.invalid/page")) == 1
