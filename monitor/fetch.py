@@ -17,6 +17,7 @@ import time
 import urllib.request
 import zlib
 from collections import OrderedDict
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from dataclasses import dataclass, replace
 from typing import AsyncIterator, Callable, Iterator, Mapping
 from urllib.parse import urlsplit
@@ -242,17 +243,19 @@ class Fetcher:
 
 
 def make_client(settings: Settings) -> httpx.AsyncClient:
-    """The shared client. With no proxy in the environment, requests go through a pool per origin (see
-    PerOriginTransport). When HTTP(S)_PROXY or ALL_PROXY names one, httpx builds its own pools (sized by `limits`)
-    as before, so requests still go through the proxy and NO_PROXY is honoured: passing a transport would make httpx
-    ignore proxies in the environment."""
-    transport = None
+    """The shared client. With no proxy in the environment, requests go through a pool per origin and cookies
+    through a jar per site (see PerOriginTransport), so the client's own jar is kept empty. When HTTP(S)_PROXY or
+    ALL_PROXY names one, httpx builds its own pools (sized by `limits`) and keeps cookies as before, so requests
+    still go through the proxy and NO_PROXY is honoured: passing a transport would make httpx ignore proxies in the
+    environment."""
+    transport = cookies = None
     if not _env_proxied():
         per_host = httpx.Limits(max_connections=settings.per_host_concurrency,
                                 max_keepalive_connections=settings.per_host_concurrency)
         tls = httpx.create_ssl_context()  # once for all origins (certifi, or SSL_CERT_FILE / SSL_CERT_DIR)
         transport = PerOriginTransport(lambda: httpx.AsyncHTTPTransport(verify=tls, limits=per_host),
                                        OPEN_ORIGINS_PER_SLOT * settings.concurrency)
+        cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))  # accepts none: the transport keeps them
     return httpx.AsyncClient(
         follow_redirects=True,
         max_redirects=settings.max_redirects,
@@ -260,6 +263,7 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
         limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
         timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, MAX_CONNECT_TIMEOUT)),
         transport=transport,
+        cookies=cookies,
     )
 
 
@@ -283,14 +287,30 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
     socket and counting idle connections once per connection, so one pool across many hosts costs CPU per request
     that grows with the square of its size. The Fetcher already bounds requests per host and in all, so each pool
     stays as small as one host needs. Once more than `max_origins` pools are open, the least recently used ones with
-    nothing in flight are closed, which bounds idle keep-alive sockets on a long list of hosts."""
+    nothing in flight are closed, which bounds idle keep-alive sockets on a long list of hosts.
+
+    Cookies (a session some sites insist on) are kept here too, in a jar per site: httpx copies its client's whole
+    jar into every request and the standard jar walks every domain it holds, so one jar for a watch list of
+    thousands of hosts would cost each request time in proportion to the list."""
 
     def __init__(self, make_pool: Callable[[], httpx.AsyncBaseTransport], max_origins: int):
         self._make_pool = make_pool
         self._max_origins = max_origins
         self._origins: OrderedDict[tuple[str, str, int | None], _Origin] = OrderedDict()
+        self._jars: dict[str, httpx.Cookies] = {}
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        site = cookie_site(request.url.host)
+        jar = self._jars.get(site)
+        if jar is None:
+            jar = self._jars[site] = httpx.Cookies()
+        jar.set_cookie_header(request)
+        response = await self._send(request)
+        response.request = request
+        jar.extract_cookies(response)
+        return response
+
+    async def _send(self, request: httpx.Request) -> httpx.Response:
         key = (request.url.scheme, request.url.host, request.url.port)
         origin = self._origins.get(key)
         created = origin is None
@@ -320,6 +340,13 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
         origins, self._origins = list(self._origins.values()), OrderedDict()
         for origin in origins:
             await origin.pool.aclose()
+
+
+def cookie_site(host: str) -> str:
+    """The jar a host's cookies live in: its last two labels. A cookie's domain always has two labels or more (the
+    jar's policy refuses `Domain=.gov`) and is a suffix of every host it is sent to, so every host that may share
+    a cookie shares its jar; the jar's own rules still decide what is sent where inside it."""
+    return ".".join(host.rsplit(".", 2)[-2:])
 
 
 class _Release(httpx.AsyncByteStream):

@@ -21,7 +21,8 @@ import pytest
 from conftest import Response, closed_port_url, gzip_bomb, hang, stream
 from monitor import pipeline
 from monitor.config import DEFAULT_USER_AGENT, Config, Settings, Source
-from monitor.fetch import INFLATE_STEP, MAX_RETRY_AFTER, Fetcher, PerOriginTransport, Validators
+from monitor.fetch import (INFLATE_STEP, MAX_RETRY_AFTER, Fetcher, PerOriginTransport, Validators,
+                           cookie_site)
 from monitor.store import Store
 
 PAGE = b"<html><body><main><h1>Kratom bill</h1><p>Introduced in committee.</p></main></body></html>"
@@ -504,3 +505,31 @@ def test_a_proxy_named_in_the_environment_is_still_used(server, monkeypatch):
     result = get(Settings(retries=0), "http://kratom-monitor.invalid/page")
     assert (result.status, result.body) == ("ok", PAGE)
     assert len(server.requests_to("http://kratom-monitor.invalid/page")) == 1
+
+
+def test_a_session_cookie_is_kept_per_site_and_never_in_the_client_jar(server):
+    """A site that insists on its session cookie gets it back; another host does not; and the client's own jar,
+    which httpx would copy into every request, stays empty."""
+    server.routes["/start"] = Response(200, PAGE, {"Set-Cookie": "ASP.NET_SessionId=abc; path=/; HttpOnly"})
+    server.routes["/gated"] = lambda request: Response(200, PAGE) \
+        if "ASP.NET_SessionId=abc" in request.headers.get("Cookie", "") else Response(403, b"no session")
+    elsewhere = server.url("/gated").replace("127.0.0.1", "localhost")
+
+    async def go():
+        fetcher = Fetcher(Settings(retries=0))
+        try:
+            results = [await fetcher.get(url, 5) for url in (server.url("/start"), server.url("/gated"), elsewhere)]
+            return results, list(fetcher.client.cookies.jar)
+        finally:
+            await fetcher.aclose()
+
+    (start, gated, other), client_jar = asyncio.run(go())
+    assert (start.status, gated.status, other.status, other.http_status) == ("ok", "ok", "error", 403)
+    assert client_jar == []
+
+
+@pytest.mark.parametrize("host, site", [("www.flsenate.gov", "flsenate.gov"), ("flsenate.gov", "flsenate.gov"),
+                                        ("legislation.gov.uk", "gov.uk"), ("localhost", "localhost"),
+                                        ("127.0.0.1", "0.1")])
+def test_hosts_that_may_share_a_cookie_share_a_jar(host, site):
+    assert cookie_site(host) == site
