@@ -446,9 +446,12 @@ def evaluate_targets(runs: list[dict]) -> list[dict]:
 REGRESSION = 1.2  # a pass more than 20% slower than the recorded numbers is a bug (issue 8)
 
 
-def compare_with(baseline: dict, runs: list[dict]) -> list[dict]:
+def compare_with(baseline: dict, runs: list[dict], settings: dict | None = None) -> list[dict]:
     """monitor's passes against a recorded results file: CPU seconds (steadier than wall time on a shared machine)
-    of the same N and pass, flagged when more than REGRESSION times the recorded ones."""
+    of the same N and pass, flagged when more than REGRESSION times the recorded ones. Results recorded with other
+    settings (hosts, latency, share of changed pages, seed) do not compare."""
+    if settings is not None and baseline.get("settings") not in (None, settings):
+        return []
     recorded = {(run["n"], name): entry["monitor"] for run in baseline.get("runs", [])
                 for name, entry in run["passes"].items() if "monitor" in entry}
     out = []
@@ -516,7 +519,12 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for t in targets:
         print(f"target N={t['n']}: {t['target']}: {t['value']} -> {'MET' if t['met'] else 'MISSED'}")
-    comparison = compare_with(baseline, runs)
+    settings = {"hosts": args.hosts, "latency_ms": args.latency_ms, "changed_share": args.changed_share,
+                "seed": args.seed, "monitor_sources": "default settings (concurrency 16, 4 per host), no selectors",
+                "urlwatch_jobs": "css: main, html2text (method re)"}
+    comparison = compare_with(baseline, runs, settings)
+    if baseline and not comparison:
+        print(f"not compared with {args.baseline}: recorded with other settings or other sizes")
     for c in comparison:
         print(f"against {args.baseline.name} (commit {baseline.get('machine', {}).get('git_commit', '?')}): "
               f"N={c['n']} {c['pass']}: CPU {c['cpu_s']} s vs {c['recorded_cpu_s']} s = {c['ratio']}x"
@@ -524,9 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"alert count, monitor: {'PASS' if monitor_ok else 'FAIL'}"
           + (f"; urlwatch: {'PASS' if urlwatch_ok else 'FAIL'}" if urlwatch else ""))
     results = {"machine": info, "monitor": monitor_label, "urlwatch": urlwatch_note,
-               "settings": {"hosts": args.hosts, "latency_ms": args.latency_ms, "changed_share": args.changed_share,
-                            "seed": args.seed, "monitor_sources": "default settings (concurrency 16, 4 per host), "
-                            "no selectors", "urlwatch_jobs": "css: main, html2text (method re)"},
+               "settings": settings,
                "runs": runs, "targets": targets, "against_baseline": comparison,
                "alert_check": {"monitor": "PASS" if monitor_ok else "FAIL",
                                "urlwatch": ("PASS" if urlwatch_ok else "FAIL") if urlwatch else None}}

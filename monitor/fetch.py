@@ -298,6 +298,7 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
         self._max_origins = max_origins
         self._origins: OrderedDict[tuple[str, str, int | None], _Origin] = OrderedDict()
         self._jars: dict[str, httpx.Cookies] = {}
+        self._retired: list[_Origin] = []  # evicted and not yet closed (a cancelled request can leave some)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         site = cookie_site(request.url.host)
@@ -307,7 +308,11 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
         jar.set_cookie_header(request)
         response = await self._send(request)
         response.request = request
-        jar.extract_cookies(response)
+        try:
+            jar.extract_cookies(response)
+        except BaseException:
+            await response.aclose()  # or its connection would stay checked out, and its origin busy, for good
+            raise
         return response
 
     async def _send(self, request: httpx.Request) -> httpx.Response:
@@ -332,14 +337,19 @@ class PerOriginTransport(httpx.AsyncBaseTransport):
     async def _close_least_recent(self) -> None:
         excess = len(self._origins) - self._max_origins
         idle = [key for key, origin in self._origins.items() if not origin.active]
-        closing = [self._origins.pop(key) for key in idle[:max(excess, 0)]]
-        for origin in closing:
-            await origin.pool.aclose()
+        self._retired.extend(self._origins.pop(key) for key in idle[:max(excess, 0)])
+        await self._close_retired()
+
+    async def _close_retired(self) -> None:
+        while self._retired:
+            with contextlib.suppress(Exception):  # an idle pool that fails to close is gone all the same
+                await self._retired[0].pool.aclose()
+            self._retired.pop(0)
 
     async def aclose(self) -> None:
-        origins, self._origins = list(self._origins.values()), OrderedDict()
-        for origin in origins:
-            await origin.pool.aclose()
+        self._retired.extend(self._origins.values())
+        self._origins = OrderedDict()
+        await self._close_retired()
 
 
 def cookie_site(host: str) -> str:

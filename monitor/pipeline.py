@@ -167,18 +167,17 @@ class Checker:
         restamp = head is not None and ((result.etag or result.last_modified) and
                                         (result.etag, result.last_modified) != (head.etag, head.last_modified)
                                         or head.definition != source.definition)
-        if previous is None and (restamp or source.kind in DATED_KINDS):
+        if previous is None and source.kind in DATED_KINDS:
             previous = self._previous(source, head)
         in_force = self._in_force(source, state, previous, now)
         if in_force:
             new_state["last_change_at"] = iso(now)
         changes.extend(in_force)
-        snapshot = None
-        if previous and restamp:
-            snapshot = replace(previous, etag=result.etag or previous.etag,
-                               last_modified=result.last_modified or previous.last_modified,
-                               definition=source.definition)
-        self._record(source, new_state, snapshot, changes)
+        # New validators are written into the stored snapshot in place: its blocks are neither read nor rewritten
+        # (a page with tokens and an ETag made from its bytes has new validators on every pass).
+        stamp = replace(head, etag=result.etag or head.etag, last_modified=result.last_modified or head.last_modified,
+                        definition=source.definition) if restamp else None
+        self._record(source, new_state, None, changes, restamp=stamp)
         return Outcome(source, "changed" if in_force else "unchanged", changes)
 
     def _failure(self, source: Source, state: dict, now: datetime, error_class: str, message: str,
@@ -269,9 +268,10 @@ class Checker:
         change.channels = route(self.config.settings, change)
         return change
 
-    def _record(self, source: Source, state: dict, snapshot: Snapshot | None, changes: list[ChangeRecord]) -> None:
+    def _record(self, source: Source, state: dict, snapshot: Snapshot | None, changes: list[ChangeRecord],
+                restamp: SnapshotHead | None = None) -> None:
         if not self.dry_run:
-            self.store.record(source.id, state, snapshot, changes)
+            self.store.record(source.id, state, snapshot, changes, restamp)
 
 
 async def run_pass(checker: Checker, sources: tuple[Source, ...],

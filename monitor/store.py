@@ -174,10 +174,14 @@ class Store:
         return rows[0] if rows else {}
 
     def record(self, source_id: str, state: dict[str, Any], snapshot: Snapshot | None = None,
-               changes: Sequence[ChangeRecord] = ()) -> None:
-        """One source's pass, all or nothing: its state, its new snapshot, its changes and their outbox rows."""
+               changes: Sequence[ChangeRecord] = (), restamp: SnapshotHead | None = None) -> None:
+        """One source's pass, all or nothing: its state, its new snapshot (or new validators and definition for the
+        stored one: `restamp`), its changes and their outbox rows."""
         with self.db.atomic():
             self._upsert_source({"id": source_id, **state})
+            if restamp is not None:
+                self.db.execute("UPDATE snapshots SET etag = ?, last_modified = ?, definition = ? WHERE source_id = ?",
+                                [restamp.etag, restamp.last_modified, restamp.definition, source_id])
             if snapshot is not None:
                 self.db.execute(
                     "INSERT OR REPLACE INTO snapshots (source_id, taken_at, title, blocks, block_count, etag, "

@@ -52,3 +52,5 @@ def test_a_pass_more_than_a_fifth_slower_than_recorded_is_flagged():
     flagged = compare_with(recorded, results({"first_sight": 2.3, "unchanged": 1.21, "changed": 0.5})["runs"])
     assert {c["pass"]: c["regression"] for c in flagged} == {"first_sight": False, "unchanged": True, "changed": False}
     assert compare_with({}, recorded["runs"]) == []  # nothing recorded, nothing to say
+    elsewhere = {**recorded, "settings": {"hosts": 16, "latency_ms": 5.0}}
+    assert compare_with(elsewhere, recorded["runs"], {"hosts": 16, "latency_ms": 0.0}) == []

@@ -533,3 +533,35 @@ def test_a_session_cookie_is_kept_per_site_and_never_in_the_client_jar(server):
                                         ("127.0.0.1", "0.1")])
 def test_hosts_that_may_share_a_cookie_share_a_jar(host, site):
     assert cookie_site(host) == site
+
+
+def test_a_pool_evicted_by_a_cancelled_request_is_still_closed():
+    closed = []
+
+    class Pool(httpx.AsyncBaseTransport):
+        def __init__(self):
+            self.n = len(made)
+            made.append(self)
+
+        async def handle_async_request(self, request):
+            return httpx.Response(200, content=b"x")
+
+        async def aclose(self):
+            await asyncio.sleep(0.05)
+            closed.append(self.n)
+
+    made: list[Pool] = []
+
+    async def go():
+        transport = PerOriginTransport(Pool, max_origins=1)
+        await (await transport.handle_async_request(httpx.Request("GET", "http://a.test/"))).aclose()
+        second = asyncio.create_task(transport.handle_async_request(httpx.Request("GET", "http://b.test/")))
+        await asyncio.sleep(0.01)  # b's request is closing a's idle pool
+        second.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await second
+        assert closed == []
+        await transport.aclose()
+
+    asyncio.run(go())
+    assert sorted(closed) == [0, 1]

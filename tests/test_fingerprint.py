@@ -91,3 +91,14 @@ def test_random_edits_of_random_documents_skip_only_when_nothing_read_changed():
         else:
             read += 1
     assert skipped > 50 and read > 50  # both outcomes were exercised (189 and 111 when written)
+
+
+def test_content_with_control_characters_has_no_fingerprint_and_is_always_read():
+    """libxml2 writes \\x01 and \\x1f alike (&#xFFFD;), and clean() does not: "not\\x1ffound" reads as a soft error,
+    "not\\x01found" does not. Such content gets no fingerprint, so it is never skipped."""
+    body = ("<html><head><title>SB 1180</title></head><body><main><p>Page not\x01found.</p><p>"
+            + "Kratom products. " * 20 + "</p></main></body></html>")
+    page = extract_html(SOURCE, body.encode())
+    assert page.fingerprint is None and page.blocks and not page.unchanged and page.problem is None
+    assert not check_skip(SOURCE, body.encode(), body.replace("\x01", "\x1f").encode())
+    assert extract_html(SOURCE, body.replace("\x01", "\x1f").encode()).problem == "soft_error"

@@ -7,6 +7,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -92,6 +93,30 @@ def test_a_page_whose_bytes_change_on_every_request_is_not_read_again_until_its_
         assert outcome.status == "changed" and store.decoded == 1
         assert [c.event for c in outcome.changes] == ["advanced"]
         assert store.snapshot("dynamic").fingerprint not in (None, first.fingerprint)
+    finally:
+        store.close()
+
+
+def test_new_validators_for_the_same_content_are_written_without_reading_the_blocks(server, tmp_path):
+    """A page with tokens and an ETag made from its bytes: every response has new validators and the same content.
+    They are stored in place; the blocks are neither decoded nor rewritten."""
+    served = {"n": 0}
+
+    def page(request) -> Response:
+        served["n"] += 1
+        return Response(200, bill_page("SB 1180: Kratom Products", ROWS), {"ETag": f'"v{served["n"]}"'})
+
+    server.routes["/tagged"] = page
+    sources = [Source(id="tagged", url=server.url("/tagged"), jurisdiction="US-FL")]
+    store = CountingStore.open(tmp_path)
+    try:
+        run_checks(store, sources)
+        first = store.snapshot("tagged")
+        store.decoded = 0
+        assert [o.status for o in run_checks(store, sources)] == ["unchanged"] and store.decoded == 0
+        assert store.snapshot_head("tagged").etag == '"v2"'
+        assert store.snapshot("tagged") == replace(first, etag='"v2"')
+        assert server.requests_to("/tagged")[-1]["headers"].get("If-None-Match") == '"v1"'
     finally:
         store.close()
 

@@ -107,29 +107,33 @@ def _extract(source: Source, tops: list[etree._Element], known: str | None) -> P
         roots = [body] if body is not None else [DOCUMENT]
     roots = _outermost(roots, _ancestors)
     fingerprint = _fingerprint(roots, tops, (title, doc_heading, *page_context))
-    if fingerprint == known:
+    if fingerprint is not None and fingerprint == known:
         return Page(blocks=(), title=title, page_context=page_context, fingerprint=fingerprint, unchanged=True)
     blocks = [b for root in roots for b in _blocks(root, tops, page_context)]
     return replace(_page(blocks, title, doc_heading, page_context), fingerprint=fingerprint)
 
 
-def _fingerprint(roots: list, tops: list[etree._Element], texts: tuple[str, ...]) -> str:
+def _fingerprint(roots: list, tops: list[etree._Element], texts: tuple[str, ...]) -> str | None:
     """A hash of all the walk and _page read: the roots' subtrees as serialised by libxml2 (C speed: ~2% of the
     walk), whether each root sits in a table, and the page's title, heading and context. It also covers what the
     walk ignores (attributes, comments), so it can only err towards reading a page again, never towards skipping a
     change. Per-request tokens and render times outside the content (ASP.NET state, CSRF fields, footers) are
-    dropped before it, which is what makes such pages skippable at all."""
+    dropped before it, which is what makes such pages skippable at all. libxml2 writes every C0 control character
+    but tab, LF and CR as the same `&#xFFFD;`, which the walk does not read alike: content holding one has no
+    fingerprint (a literal U+FFFD is written as itself)."""
     digest = hashlib.blake2b(digest_size=16)
     for text in texts:
         digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
     for root in roots:
         if root is DOCUMENT:
-            for top in tops:
-                digest.update(etree.tostring(top, encoding="utf-8", with_tail=False))
+            serialised = b"".join(etree.tostring(top, encoding="utf-8", with_tail=False) for top in tops)
         else:
             in_table = next(root.iterancestors("table"), None) is not None
             digest.update(b"\x01T" if in_table else b"\x01")
-            digest.update(etree.tostring(root, encoding="utf-8", with_tail=False))
+            serialised = etree.tostring(root, encoding="utf-8", with_tail=False)
+        if b"&#xFFFD;" in serialised:
+            return None
+        digest.update(serialised)
     return digest.hexdigest()
 
 
