@@ -110,7 +110,7 @@ def charset_of(content_type: str) -> str | None:
     return None
 
 
-def backoff(attempt: int, retry_after: float) -> float:
+def retry_delay(attempt: int, retry_after: float) -> float:
     """Exponential backoff with jitter (0.5-1.5x), never sooner than the server asked."""
     return max(retry_after, min(BACKOFF_MAX, BACKOFF_BASE * 2 ** attempt) * random.uniform(0.5, 1.5))
 
@@ -154,7 +154,7 @@ class Fetcher:
                     result = FetchResult(status="error", url=url, http_status=failure.http_status,
                                          error_class=failure.error_class, error=str(failure))
                     break
-                await self._sleep(backoff(attempt, failure.retry_after))
+                await self._sleep(retry_delay(attempt, failure.retry_after))
         return replace(result, elapsed=round(self._clock() - started, 3))
 
     async def _attempt(self, url: str, timeout: float, params: Mapping[str, str],

@@ -82,7 +82,7 @@ class DeliveryReport:
         return "; ".join(parts)
 
 
-def backoff(attempts: int, retry_after: float | None) -> timedelta:
+def next_attempt_delay(attempts: int, retry_after: float | None) -> timedelta:
     if retry_after:
         return timedelta(seconds=retry_after)
     return min(MAX_BACKOFF, FIRST_BACKOFF * 2 ** min(attempts, 10))
@@ -126,7 +126,7 @@ def deliver_pending(store: Store, notifier: Notifier, now: Callable[[], datetime
             refused["*" if result.workspace else destination] = result.error
             _hold(store, item, result.error, now())
         else:
-            report.retry_at = now() + backoff(item.attempts, result.retry_after)
+            report.retry_at = now() + next_attempt_delay(item.attempts, result.retry_after)
             store.mark_attempt_failed(item.id, result.error, report.retry_at, permanent=False)
             log.warning("alert %s not delivered, kept in the outbox: %s; next try after %s", item.change.id,
                         result.error, f"{report.retry_at:%H:%M:%S} UTC")
