@@ -14,7 +14,7 @@ from pathlib import Path
 # First match wins, in this order: a stack that is importing a module is start-up wherever it was called from.
 STAGES = (
     ("start-up (imports)", ("_find_and_load",)),
-    ("extract: bs4 tree build", ("parse (monitor/extract/html.py",)),
+    ("extract: parse (libxml2 / bs4 tree)", ("_parse (monitor/extract/html_lxml.py", "BeautifulSoup.__init__ (bs4/__init__.py")),
     ("extract: drop/select/walk", ("monitor/extract/",)),
     ("diff", ("monitor/diff.py",)),
     ("detect", ("monitor/detect/",)),
