@@ -127,10 +127,11 @@ class Checker:
             # back `unchanged` from its fingerprint: its stored blocks are never decoded, compared or rewritten.
             page = await self._cpu(len(result.body), extract, source, result, head.fingerprint if head else None)
             if page.unchanged:
-                return self._unchanged(source, state, now, result, head, previous)
-            previous = previous or self._previous(source, head)
-            analysis = await self._cpu(len(result.body), analyse, source, page, previous, now)
-            outcome = self._judge(source, state, previous, result, analysis, now)
+                outcome = self._unchanged(source, state, now, result, head, previous)
+            else:
+                previous = previous or self._previous(source, head)
+                analysis = await self._cpu(len(result.body), analyse, source, page, previous, now)
+                outcome = self._judge(source, state, previous, result, analysis, now)
         return outcome
 
     async def _cpu(self, size: int, work: Callable, *args):
