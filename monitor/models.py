@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-EVENTS = ("introduced", "advanced", "passed", "enacted", "failed", "amended", "mention")
+# "unclassified": a kratom measure changed in a way no rule classifies; a weak alert is better than a miss.
+EVENTS = ("introduced", "advanced", "passed", "enacted", "failed", "amended", "mention", "unclassified")
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 
@@ -67,12 +68,25 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Identity:
+    """What a page is, as extraction reads it (extract/identity.py): `kind` measure (one bill, rule, ordinance,
+    alert or notice), list (search results, agendas, press lists, feeds, APIs) or document (statute, guidance);
+    the measure a measure page is about; and its topic texts (title, headings, short title, caption, abstract,
+    summary, labelled fields, a feed's title and description). A list item's identity is its own, never these."""
+
+    kind: str
+    measure: str | None = None
+    topic: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Page:
     """What extract made of a response. `problem` names why the content cannot be trusted as the page's text
     (selector_missing, soft_error, empty, unsupported_content), leaving the stored snapshot as the reference."""
 
     blocks: tuple[Block, ...]
     title: str = ""
+    heading: str = ""  # the page's first <h1>
     problem: str | None = None
     problem_detail: str = ""
     page_context: tuple[str, ...] = ()  # the page-wide context (heading, title, source name) every block carries
@@ -86,6 +100,7 @@ class Page:
     fingerprint: str | None = field(default=None, compare=False)
     # The response's fingerprint equals the one the caller already holds: its blocks were not read (blocks is ()).
     unchanged: bool = False
+    identity: Identity | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,7 @@ def analyse(source: Source, page: Page, previous: Snapshot | None, now: datetime
         return Analysis(page, None, [])
     page = carry_over(previous.blocks, page)
     diff = diff_blocks(previous.blocks, page.blocks)
-    return Analysis(page, diff, detect(source, diff, now, page) if diff else [])
+    return Analysis(page, diff, detect(source, diff, now, page, previous.blocks) if diff else [])
 
 
 class Checker:

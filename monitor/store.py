@@ -250,7 +250,7 @@ class Store:
              c.severity, c.direction, c.measure, c.summary, json.dumps(c.added, ensure_ascii=False),
              json.dumps(c.removed, ensure_ascii=False), json.dumps(c.explanation, ensure_ascii=False)])
         if c.alert:
-            from .detect.measures import measure_key
+            from .extract.measures import measure_key
 
             key = measure_key(c.measure) if c.kind == "legal" else ""
             thread_key = f"{c.jurisdiction}:{key}" if key else ""  # one thread per measure, whichever source saw it

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 import pytest
 
 from monitor.config import Source
-from monitor.detect import classify, detect, kratom_terms
-from monitor.detect.measures import find_measure, measure_key
+from monitor.detect import detect, kratom_terms
+from monitor.detect.events import read_text
+from monitor.extract.measures import find_measure, measure_key
 from monitor.diff import diff_blocks
 from monitor.extract.html import extract_html
 
@@ -59,11 +60,11 @@ def test_kratom_terms_longest_first_and_bounded(text, terms):
     ("Passed Senate without amendment by Unanimous Consent.", "advanced"),
 ])
 def test_classify_events(text, event):
-    assert classify(text)[0] == event
+    assert read_text(text, "").event == event
 
 
 def test_classify_nothing():
-    assert classify("Kratom is a tropical tree native to Southeast Asia.") == (None, "")
+    assert read_text("Kratom is a tropical tree native to Southeast Asia.", "").event is None
 
 
 @pytest.mark.parametrize("text, measure", [

@@ -5,27 +5,29 @@
 """
 from __future__ import annotations
 
-import re
-
 from ..config import Source
 from ..jurisdictions import jurisdiction_name
 from ..models import Block
-from .measures import find_measure, measure_key
+from ..extract.measures import find_measure, measure_key
 from .vocabulary import CHAMBER_RE
 
 SUMMARY_CHARS = 240
 _EVENT_PHRASE = {
     "introduced": "was introduced", "advanced": "advanced", "passed": "passed the legislature",
     "enacted": "was enacted", "failed": "failed", "amended": "was amended", "mention": "kratom text changed",
+    "unclassified": "has a new action no rule classifies",
 }
+_ACTOR_NAME = {"upper": "the Senate", "lower": "the House", "legislature": "the legislature",
+               "executive": "the executive", "council": "the council"}
 _EVENT_NOUN = {"introduced": "proposal or filing", "advanced": "measure advanced", "passed": "measure passed",
-               "enacted": "enacted or in force", "failed": "measure failed or withdrawn", "amended": "text amended"}
+               "enacted": "enacted or in force", "failed": "measure failed or withdrawn", "amended": "text amended",
+               "unclassified": "a change no rule classifies"}
 _CHANGE_WORD = {"added": "added", "removed": "removed", "modified": "changed"}
-_VOTE_RE = re.compile(r"\b(?:yeas?|ayes?|yes)\s*[:\-]?\s*(\d+)\s*[,;]?\s*(?:nays?|noes|no)\s*[:\-]?\s*(\d+)", re.I)
 
 
-def summarize(source: Source, block: Block, change: str, event: str, measure: str | None) -> str:
-    """`block` is the finding's lead block, `change` how it changed (added, removed, modified)."""
+def summarize(source: Source, block: Block, change: str, event: str, measure: str | None, action=None) -> str:
+    """`block` is the finding's lead block, `change` how it changed (added, removed, modified), `action` what its
+    text was read as (actions.Action): its chamber and vote say what happened, "SB 150 failed in the Senate 19-21"."""
     fields = block.fields
     where = jurisdiction_name(item_jurisdiction(source, block))
     evidence = str(fields.get("status") or fields.get("title") or block.text)  # a bill's title is in its subject
@@ -48,14 +50,16 @@ def summarize(source: Source, block: Block, change: str, event: str, measure: st
     phrase = _EVENT_PHRASE[event]
     if event == "mention":
         phrase = f"kratom text {_CHANGE_WORD[change]}"
-    elif event in ("advanced", "passed"):
-        action = str(fields.get("status") or block.text)
-        chamber = CHAMBER_RE.search(action)
-        vote = _VOTE_RE.search(action)
-        if re.search(r"\bpassed\b", action, re.I) and chamber and event == "advanced":
-            phrase = f"passed the {chamber.group(1).title()}"
-        if vote:
-            phrase += f" {vote.group(1)}-{vote.group(2)}"
+    elif event in ("advanced", "passed", "failed") and action is not None:
+        text = str(fields.get("status") or block.text)
+        chamber = CHAMBER_RE.search(text)
+        where_acted = f"the {chamber.group(1).title()}" if chamber else _ACTOR_NAME.get(action.actor or "", "")
+        if event == "advanced" and "passage" in action.classes and where_acted:
+            phrase = f"passed {where_acted}"
+        elif event == "failed" and where_acted and action.actor in ("upper", "lower"):
+            phrase = f"failed in {where_acted}"
+        if action.vote:
+            phrase += f" {action.vote}"
     place = "" if where in subject else f" ({where})"
     return _one_line(f"{subject} {phrase}{place}: {evidence}")
 

@@ -1,6 +1,7 @@
 """One parser per source kind: a response's bytes -> a Page of text blocks with context."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 from ..config import Source
@@ -8,6 +9,7 @@ from ..models import FetchResult, Page
 from .feed import extract_feed
 from .federal_register import extract_federal_register
 from .html import extract_html
+from .identity import identify
 from .legiscan import extract_legiscan
 from .openstates import extract_openstates
 
@@ -36,8 +38,10 @@ def extract(source: Source, result: FetchResult, known: str | None = None) -> Pa
         return Page(blocks=(), problem="unsupported_content", problem_detail=problem)
     try:
         if known and source.kind in SKIPS_KNOWN:
-            return parser(source, result.body, result.charset, known=known)
-        return parser(source, result.body, result.charset)
+            page = parser(source, result.body, result.charset, known=known)
+        else:
+            page = parser(source, result.body, result.charset)
+        return page if page.problem or page.unchanged else replace(page, identity=identify(source, page))
     except RecursionError:
         return Page(blocks=(), problem="unparseable", problem_detail="the document is nested too deeply to read")
     except (ValueError, LookupError, UnicodeError, AssertionError) as e:

@@ -46,8 +46,10 @@ def extract_feed(source: Source, body: bytes, charset: str | None = None) -> Pag
         reason = parsed.get("bozo_exception")
         return Page(blocks=(), problem="unparseable",
                     problem_detail=f"not an RSS or Atom feed ({reason or 'no feed elements'})"[:300])
-    return Page(blocks=unique(_entry(e) for e in parsed.entries), title=clean(parsed.feed.get("title", "")),
-                window="latest")
+    # The feed's own title and description often say what its items are ("Bills introduced", "Rules adopted").
+    title, about = clean(parsed.feed.get("title", "")), _readable(parsed.feed.get("subtitle_detail"))
+    return Page(blocks=unique(_entry(e) for e in parsed.entries), title=title, window="latest",
+                page_context=tuple(t for t in (title, about) if t))
 
 
 def _entry(entry):

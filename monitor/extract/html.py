@@ -154,7 +154,7 @@ def _page(blocks: list[Block], title: str, heading: str, page_context: tuple[str
         return Page(blocks=tuple(blocks), title=title, problem="soft_error", problem_detail=soft)
     if not blocks:
         return Page(blocks=(), title=title, problem="empty", problem_detail="the page has no readable text")
-    return Page(blocks=tuple(blocks), title=title, page_context=page_context)
+    return Page(blocks=tuple(blocks), title=title, heading=heading, page_context=page_context)
 
 
 def _concealed(attrs: Mapping[str, Any], classes: str) -> bool:

@@ -1,0 +1,122 @@
+"""One action on a measure (a history row, a status line, a rule notice) read as data: who, what, the vote.
+
+Classification runs every rule of the jurisdiction's idiom tables over the text and keeps the longest matches: a
+match inside a longer one gives way ("Passed" inside "Not Passed" or "Informally Passed", "Signed" inside "Signed by
+the Speaker", "failed" inside "Amendment 2 failed"); on equal spans the jurisdiction's own table wins over the
+general one. Then two facts the words alone do not settle:
+- a vote carries a passage only if the yeas are more than the nays ("Passed 19-21" is a failure);
+- in a proposal ("notice of intent to place ... in Schedule I", a draft, "would ban") what is described as in force
+  is not: substantive rules give way.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .idioms import Idioms, Rule, idioms_for
+from .vocabulary import LEADING_DATE_RE
+
+# "YEAS 37 NAYS 1", "Ayes 19, Noes 21", "Yea: 19 Nay: 21", "(19-Y 21-N)", "passed 37-1", "vote 19-21"
+_VOTE_RES = (
+    re.compile(r"\b(?:yeas?|ayes?|yes|aye)\s*[:\-]?\s*(\d{1,3})\s*[,;]?\s*(?:nays?|noes|no|nos)\s*[:\-]?\s*(\d{1,3})",
+               re.I),
+    re.compile(r"\((\d{1,3})\s*-\s*Y\s*,?\s*(\d{1,3})\s*-\s*N\b", re.I),
+    re.compile(r"\b(?:passed|failed|adopted|lost|defeated|vote[ds]?|roll\s*call|by\s+a\s+vote\s+of)\b[^0-9;]{0,20}?"
+               r"\(?(\d{1,3})\s*[-\u2013]\s*(\d{1,3})\)?(?![-/\d])", re.I),
+)
+# Classes a vote decides: carried, they stand; lost, they become their failure.
+_LOST = {"passage": "failure", "reading-3": "failure", "committee-passage": "committee-failure",
+         "committee-passage-favorable": "committee-failure", "concurrence": "failure",
+         "veto-override-passage": "veto-override-failure", "amendment-passage": "amendment-failure"}
+PROPOSAL_CLASSES = {"rule-notice", "rule-proposal", "rule-comment-period"}
+
+
+@dataclass(frozen=True)
+class Vote:
+    yeas: int
+    nays: int
+
+    @property
+    def carried(self) -> bool:
+        return self.yeas > self.nays
+
+    def __str__(self) -> str:
+        return f"{self.yeas}-{self.nays}"
+
+
+@dataclass(frozen=True)
+class Action:
+    text: str
+    classes: tuple[str, ...]
+    actor: str | None = None
+    vote: Vote | None = None
+    phrases: tuple[str, ...] = ()  # the words that gave each class, for `monitor show`
+    proposal: bool = False  # the text proposes: what it describes is not (yet) in force
+
+    @property
+    def classified(self) -> bool:
+        """Some rule knew this wording (perhaps as wording that moves no stage)."""
+        return bool(self.phrases)
+
+
+def read_vote(text: str) -> Vote | None:
+    for pattern in _VOTE_RES:
+        m = pattern.search(text)
+        if m:
+            return Vote(int(m.group(1)), int(m.group(2)))
+    return None
+
+
+def read_action(text: str, jurisdiction: str, actor: str | None = None) -> Action:
+    """`actor`: who acted when the page says so elsewhere (a chamber column, a section heading)."""
+    idioms = idioms_for(jurisdiction)
+    body = LEADING_DATE_RE.sub("", text, count=1)
+    actor = _actor(body, idioms) or actor
+    matches = _longest(_matches(body, idioms, actor))
+    proposal = any(set(r.classes) & PROPOSAL_CLASSES for r, _ in matches) or \
+        bool(idioms.proposals and idioms.proposals.search(body))
+    if proposal:
+        matches = [(r, m) for r, m in matches if not r.substantive]
+    vote = read_vote(body)
+    classes: list[str] = []
+    for rule, _ in matches:
+        for c in rule.classes:
+            if vote is not None and not vote.carried:
+                c = _LOST.get(c, c)
+            if c not in classes:
+                classes.append(c)
+        actor = actor or rule.actor
+    if vote is not None and not vote.carried and not classes:
+        classes.append("failure")  # "Vote: 19-21" on a measure's own row
+    return Action(text=text, classes=tuple(classes), actor=actor, vote=vote,
+                  phrases=tuple(m.group(0) for _, m in matches), proposal=proposal)
+
+
+def _actor(body: str, idioms: Idioms) -> str | None:
+    for pattern, who in idioms.actors:
+        if pattern.search(body):
+            return who
+    return None
+
+
+def _matches(body: str, idioms: Idioms, actor: str | None) -> list[tuple[Rule, re.Match]]:
+    out = []
+    for rule in idioms.rules:
+        if rule.when_actor and actor not in rule.when_actor:
+            continue
+        out.extend((rule, m) for m in rule.pattern.finditer(body) if m.end() > m.start())
+    return out
+
+
+def _longest(matches: list[tuple[Rule, re.Match]]) -> list[tuple[Rule, re.Match]]:
+    """Matches not covered by a longer one (or, on the same span, by a jurisdiction's own), in text order."""
+    def covers(a: tuple[Rule, re.Match], b: tuple[Rule, re.Match]) -> bool:
+        (ra, ma), (rb, mb) = a, b
+        if not (ma.start() <= mb.start() and mb.end() <= ma.end()):
+            return False
+        if (ma.end() - ma.start()) > (mb.end() - mb.start()):
+            return True
+        return ra.origin != "*" and rb.origin == "*"  # same span: the jurisdiction's own wording decides
+
+    kept = [b for b in matches if not any(a is not b and covers(a, b) for a in matches)]
+    return sorted(kept, key=lambda rm: rm[1].start())

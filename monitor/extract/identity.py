@@ -1,0 +1,102 @@
+"""What a page is: one measure's page, a list of items, or a document; which measure; and its topic texts.
+
+A bill's page often names its subject only in a short-title span, an abstract, a caption cell or a labelled
+`<dt>/<dd>` pair, not in a heading; its history rows are that measure's actions because of whose page they are.
+Identity is read from the page's own structure, never from the operator's `name`, which labels alerts: on a list
+page (search results, agendas, press lists, a governor's bill actions, feeds and APIs) each item's identity is its
+own, and the page's topic is not lent to any of them.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Sequence
+
+from ..config import Source
+from ..models import Block, Identity, Page
+from .measures import find_measure, measure_key
+
+# Labels of the fields where legislatures and agencies state what a measure is about.
+IDENTITY_LABEL_RE = re.compile(
+    r"^\W*(short\s+title|long\s+title|bill\s+title|title|caption|catch\s*line|abstract|summary|synopsis|digest|"
+    r"description|brief\s+description|subject|subjects|relating\s+to|topic|name|act\s+name|reason|product\s+"
+    r"description|bill\s+summary|bill\s+description|official\s+title|popular\s+title|purpose)\b\s*[:\-\u2013]?",
+    re.I)
+# A row or item starting with a date is an action (a history row), not a description.
+_DATED_RE = re.compile(r"^\W*(\d{1,2}[/.-]\d{1,2}([/.-]\d{2,4})?|\d{4}-\d{2}-\d{2}|(jan|feb|mar|apr|may|jun|jul|aug|"
+                       r"sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2})\b", re.I)
+ROW_TAGS = ("tr", "li", "dd", "p", "div")
+MAX_TOPIC_CHARS = 600
+MAX_LEAD_BLOCKS = 12  # blocks before the first action that may describe the measure
+LIST_MIN_MEASURES = 3
+
+
+def identify(source: Source, page: Page) -> Identity:
+    if page.window is not None or source.kind != "html":
+        return Identity("list", None, tuple(t for t in (page.title, *page.page_context) if t))
+    blocks = page.blocks
+    heading_texts = tuple(c for c in page.page_context if c in (page.title, page.heading) or c != source.name)
+    if is_list(blocks):
+        return Identity("list", None, heading_texts)
+    topic = [*heading_texts, *_labelled(blocks), *_lead(blocks)]
+    measure = source.measure or next((m for t in topic if (m := find_measure(t))), None) or _dominant(blocks)
+    dated = sum(1 for b in blocks if b.tag in ROW_TAGS and _DATED_RE.match(b.text))
+    kind = "measure" if measure or dated >= 2 else "document"
+    seen: dict[str, None] = {}
+    for text in topic:
+        seen.setdefault(text[:MAX_TOPIC_CHARS], None)
+    return Identity(kind, measure, tuple(seen))
+
+
+def leading_measure(text: str) -> str | None:
+    """The measure a row starts with, after its date if it has one: "HB 1649 Kratom; ...", "04/10/2026 SB 141
+    Enacting ..." (a governor's list of bill actions), not one cited later in the text."""
+    head = text.split()[:4]
+    if head and _DATED_RE.match(head[0]):
+        head = head[1:]
+    return find_measure(" ".join(head[:3])) if head else None
+
+
+def is_list(blocks: Sequence[Block]) -> bool:
+    """A page whose rows or items start with three or more different measures lists many measures."""
+    starts = {measure_key(m) for b in blocks if b.tag in ROW_TAGS and (m := leading_measure(b.text))}
+    return len(starts) >= LIST_MIN_MEASURES
+
+
+def _labelled(blocks: Sequence[Block]) -> list[str]:
+    """Identity fields: "Short Title: ...", a <dd> under a <dt> "Abstract", a two-cell row "Caption | ..."."""
+    out = []
+    for b in blocks:
+        if len(b.text) > MAX_TOPIC_CHARS * 2:
+            continue
+        label = b.context[0] if b.tag == "dd" and b.context else ""
+        if (label and IDENTITY_LABEL_RE.match(label)) or IDENTITY_LABEL_RE.match(b.text):
+            out.append(b.text)
+    return out
+
+
+def _lead(blocks: Sequence[Block]) -> list[str]:
+    """The name paragraph and other short texts above the history: on a measure's page, what it is about."""
+    out = []
+    for b in blocks[:MAX_LEAD_BLOCKS]:
+        if b.tag in ("tr", "li", "dd") and _DATED_RE.match(b.text):
+            break
+        if len(b.text) <= MAX_TOPIC_CHARS and b.tag not in ("tr", "li"):
+            out.append(b.text)
+    return out
+
+
+def _dominant(blocks: Sequence[Block]) -> str | None:
+    """The measure named in headings, or named far more than any other: the page's own."""
+    named = Counter()
+    spelled: dict[str, str] = {}
+    for b in blocks:
+        if b.tag in ("h1", "h2", "h3", "caption", "dt") or (b.tag not in ROW_TAGS and len(b.text) < 200):
+            m = find_measure(b.text)
+            if m:
+                named[measure_key(m)] += 1
+                spelled.setdefault(measure_key(m), m)
+    if not named:
+        return None
+    (top, n), *rest = named.most_common(2) + [("", 0)]
+    return spelled[top] if n >= 2 * rest[0][1] and n >= 1 else None
