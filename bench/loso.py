@@ -36,7 +36,7 @@ def site_of(case_dir: Path) -> tuple[str, str]:
 
     info = yaml.safe_load((site / "site.yaml").read_text(encoding="utf-8")) if (site / "site.yaml").exists() else {}
     jurisdiction = info.get("jurisdiction") or load_case(case_dir)["source"]["jurisdiction"]
-    return site.name, str(jurisdiction).upper()
+    return (site.name if info else str(jurisdiction).lower()), str(jurisdiction).upper()
 
 
 def score(cases: list[Path]) -> list[dict]:
