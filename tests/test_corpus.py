@@ -1,12 +1,14 @@
 """The labelled corpus in tests/corpus/: every labelled alert raised with an acceptable event, no alert otherwise.
 
-Each case is a directory with case.yaml and the pages a source serves on successive passes (see
+Each case is a directory tests/corpus/<site>/<case>/ with case.yaml and the pages a source serves on successive
+passes; each site directory has a site.yaml naming the real site the cases are modelled on (see
 tests/corpus/README.md). The pages are served over real HTTP on 127.0.0.1 and checked by the same Checker the CLI
 and the worker use, with the clock set to the case's date.
 """
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +23,9 @@ from monitor.pipeline import Checker
 from monitor.store import Store
 
 CORPUS = Path(__file__).parent / "corpus"
-CASES = sorted(p.parent for p in CORPUS.glob("*/case.yaml"))
+CASES = sorted(p.parent for p in CORPUS.glob("*/*/case.yaml"))
+SITE_TYPES = {"legislature", "federal", "agency", "local", "foreign", "aggregator"}
+JURISDICTION = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3}(-[A-Z0-9][A-Z0-9_-]*)?)?$")  # US, US-FL, US-CA-SAN-DIEGO, GB
 CONTENT_TYPES = {".html": "text/html", ".htm": "text/html", ".xml": "application/xml", ".rss": "application/rss+xml",
                  ".atom": "application/atom+xml", ".json": "application/json"}
 
@@ -85,7 +89,7 @@ def verdict(expect: dict, changes: list) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("case_dir", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize("case_dir", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
 def test_corpus_case(case_dir, server, tmp_path):
     problem = verdict(load_case(case_dir)["expect"], run_case(case_dir, server, tmp_path))
     assert problem is None, problem
@@ -95,3 +99,26 @@ def test_corpus_is_big_enough_and_balanced():
     labels = [load_case(c)["expect"]["alert"] for c in CASES]
     assert len(labels) >= 40
     assert 0.3 <= sum(labels) / len(labels) <= 0.7
+
+
+def test_every_case_sits_in_a_site_with_a_valid_site_yaml():
+    stray = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("case.yaml") if p.parent not in CASES)
+    assert not stray, f"case.yaml outside tests/corpus/<site>/<case>/: {stray}"
+    names = [c.name for c in CASES]
+    assert len(names) == len(set(names)), "case names must be unique across sites (they name the served path)"
+    for site_dir in sorted({c.parent for c in CASES}):
+        path = site_dir / "site.yaml"
+        assert path.is_file(), f"{site_dir.name}: no site.yaml"
+        site = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert isinstance(site, dict) and set(site) == {"name", "jurisdiction", "type", "provenance"}, \
+            f"{site_dir.name}/site.yaml: needs exactly name, jurisdiction, type, provenance"
+        assert isinstance(site["name"], str) and site["name"].strip(), f"{site_dir.name}: name"
+        assert isinstance(site["jurisdiction"], str) and JURISDICTION.match(site["jurisdiction"]), \
+            f"{site_dir.name}: jurisdiction {site['jurisdiction']!r} is not a code such as US, US-FL, GB"
+        assert site["type"] in SITE_TYPES, f"{site_dir.name}: type {site['type']!r} not in {sorted(SITE_TYPES)}"
+        assert isinstance(site["provenance"], str) and len(site["provenance"].split()) >= 8, \
+            f"{site_dir.name}: provenance must say where the markup and wording came from"
+        for case_dir in sorted(c for c in CASES if c.parent == site_dir):
+            jurisdiction = load_case(case_dir)["source"]["jurisdiction"]
+            assert (jurisdiction + "-").startswith(site["jurisdiction"] + "-"), \
+                f"{site_dir.name}/{case_dir.name}: jurisdiction {jurisdiction} is not within {site['jurisdiction']}"
