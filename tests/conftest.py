@@ -5,6 +5,7 @@ Tests drive the product as a user would: real HTTP, the real slack-sdk, `python 
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import os
 import socket
@@ -21,7 +22,25 @@ from typing import Callable, Iterable, Iterator
 import pytest
 import yaml
 
+import netguard
+
 ROOT = Path(__file__).resolve().parent.parent
+NETGUARD_SITE = Path(__file__).resolve().parent / "netguard_site"  # its sitecustomize guards every subprocess
+_off_loopback: list[str] = []
+_tests = itertools.count()
+netguard.install(_off_loopback.append)
+
+
+@pytest.fixture(autouse=True)
+def stays_on_loopback(tmp_path_factory, monkeypatch):
+    """Every test, and every subprocess it starts, is refused any connection off loopback; one attempt fails it."""
+    log = tmp_path_factory.getbasetemp() / f"netguard-{next(_tests)}.log"  # written only on an attempt
+    monkeypatch.setenv(netguard.ENV_LOG, str(log))
+    _off_loopback.clear()
+    yield
+    attempts = _off_loopback + (log.read_text(encoding="utf-8").splitlines() if log.exists() else [])
+    if attempts:
+        pytest.fail("connection attempted off loopback (netguard refused it): " + "; ".join(attempts[:5]))
 
 
 @dataclass
@@ -182,7 +201,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     """The environment a user would have, minus any Slack/monitor settings of the machine running the tests."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "MONITOR_", "LEGISCAN_", "OPENSTATES_"))}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(NETGUARD_SITE), env.get("PYTHONPATH", "")])
     env.update(extra)
     return env
 
