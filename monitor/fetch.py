@@ -1,7 +1,8 @@
 """HTTP fetching with httpx: bounded, polite, conditional, and never raising past its caller.
 
 Every request is capped in time (connect and total), size (decoded bytes, inflated by us in small steps so a gzip
-bomb stops at the cap instead of expanding a whole network read) and redirects. Concurrency is limited globally and
+bomb stops at the cap instead of expanding a whole network read) and redirects, which are followed here one hop at
+a time so each hop can be held to the redirect policy (redirects.py) before it is sent. Concurrency is limited globally and
 per host, with an optional minimum spacing between request starts to one host. Transient failures (connection
 errors, timeouts, 429, 5xx) are retried with backoff and jitter; anything that still fails becomes a FetchResult
 with status "error", so one bad source never stops a pass.
@@ -23,7 +24,10 @@ import httpx
 
 from .config import API_KEY_ENV, Settings, Source
 from .models import FetchResult
-from .transport import ACCEPT_ENCODING, MAX_CONNECT_TIMEOUT, PerOriginTransport, cookie_site, make_client
+from .redact import redact_url
+from .redirects import RedirectPolicy, RedirectRefused, Resolver, check_connected, check_hop, policy_for, system_resolve
+from .transport import (ACCEPT_ENCODING, MAX_CONNECT_TIMEOUT, PerOriginTransport, cookie_site, env_proxied,
+                        make_client)
 
 __all__ = ["FetchFailure", "Fetcher", "PerOriginTransport", "Validators", "cookie_site", "make_client"]
 
@@ -32,6 +36,7 @@ MAX_RETRY_AFTER = 120.0
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0
 INFLATE_STEP = 64 * 1024
+REDIRECT_BODY = 64 * 1024  # a redirect's body is read up to this much (so its connection is kept), then dropped
 
 
 class FetchFailure(Exception):
@@ -112,7 +117,7 @@ class Fetcher:
 
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None,
                  env: Mapping[str, str] | None = None, sleep: Callable = asyncio.sleep,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, resolve: Resolver = system_resolve):
         self.settings = settings
         self._own_client = client is None
         self.client = client or make_client(settings)
@@ -123,6 +128,9 @@ class Fetcher:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._host_next: dict[str, float] = {}  # earliest start of the next request to the host
+        self._resolve = resolve
+        # Through a proxy, the peer of a connection is the proxy: only a direct connection's address is judged.
+        self._direct = not env_proxied()
 
     async def aclose(self) -> None:
         if self._own_client:
@@ -131,15 +139,16 @@ class Fetcher:
     async def fetch(self, source: Source, validators: Validators | None = None) -> FetchResult:
         params, headers = request_auth(source, self.env)
         headers.update(conditional_headers(validators))
-        return await self.get(source.url, source.timeout, params=params, headers=headers)
+        return await self.get(source.url, source.timeout, params=params, headers=headers,
+                              allow_insecure_redirect=source.allow_insecure_redirect)
 
     async def get(self, url: str, timeout: float, params: Mapping[str, str] | None = None,
-                  headers: Mapping[str, str] | None = None) -> FetchResult:
+                  headers: Mapping[str, str] | None = None, allow_insecure_redirect: bool = False) -> FetchResult:
         """GET with retries; always returns a FetchResult."""
         started = self._clock()
         for attempt in range(self.settings.retries + 1):
             try:
-                result = await self._attempt(url, timeout, params or {}, headers or {})
+                result = await self._attempt(url, timeout, params or {}, headers or {}, allow_insecure_redirect)
                 break
             except FetchFailure as failure:
                 if failure.retry_after is None or attempt == self.settings.retries:
@@ -149,13 +158,15 @@ class Fetcher:
                 await self._sleep(retry_delay(attempt, failure.retry_after))
         return replace(result, elapsed=round(self._clock() - started, 3))
 
-    async def _attempt(self, url: str, timeout: float, params: Mapping[str, str],
-                       headers: Mapping[str, str]) -> FetchResult:
+    async def _attempt(self, url: str, timeout: float, params: Mapping[str, str], headers: Mapping[str, str],
+                       allow_insecure: bool) -> FetchResult:
         """One request inside the host's and the global limits; every failure becomes a FetchFailure."""
         async with self._slot(host_of(url)):
             try:
                 async with asyncio.timeout(timeout):
-                    return await self._request(url, timeout, params, headers)
+                    return await self._request(url, timeout, params, headers, allow_insecure)
+            except RedirectRefused as e:
+                raise FetchFailure("redirect_refused", str(e)) from None
             except (TimeoutError, httpx.TimeoutException):
                 raise FetchFailure("timeout", f"no complete response within {timeout:g}s", 0.0) from None
             except httpx.TooManyRedirects:
@@ -170,8 +181,8 @@ class Fetcher:
             except (httpx.HTTPError, httpx.InvalidURL) as e:  # e.g. a redirect to an unreadable Location
                 raise FetchFailure("request_error", _describe(e)) from None
 
-    async def _request(self, url: str, timeout: float, params: Mapping[str, str],
-                       headers: Mapping[str, str]) -> FetchResult:
+    async def _request(self, url: str, timeout: float, params: Mapping[str, str], headers: Mapping[str, str],
+                       allow_insecure: bool) -> FetchResult:
         limit = self.settings.max_body_bytes
         request_timeout = httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_TIMEOUT))
         # merged into the URL's own query: httpx 0.28 replaces the query with `params` (LegiScan's op=... would go)
@@ -179,16 +190,16 @@ class Fetcher:
         # A request carrying an API key never follows a redirect: httpx would pass a custom key header (Open
         # States' X-API-KEY) and a query key on to whatever host the Location names.
         keyed = bool(params) or any(h.lower() == "x-api-key" for h in headers)
-        async with self.client.stream("GET", target, headers=headers, timeout=request_timeout,
-                                      follow_redirects=not keyed) as response:
+        request = self.client.build_request("GET", target, headers=headers, timeout=request_timeout)
+        async with contextlib.aclosing(await self._send(request, not keyed, allow_insecure)) as response:
             final_url = str(response.url.copy_with(query=None)) if params else str(response.url)
             status = response.status_code
             if status == 304:
                 await response.aread()  # the empty body, read so the connection goes back to the pool
                 return FetchResult(status="not_modified", url=final_url, http_status=304)
             if keyed and response.is_redirect:
-                location = response.headers.get("Location", "?")
-                raise FetchFailure("redirect_refused", f"the API redirected to {location.split('?')[0]}; a request "
+                location = redact_url(response.headers.get("Location", "?"))[:120]
+                raise FetchFailure("redirect_refused", f"the API redirected to {location}; a request "
                                    f"carrying an API key follows no redirect: set `url` to the final address",
                                    http_status=status)
             if not 200 <= status < 300:
@@ -206,6 +217,30 @@ class Fetcher:
                 etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
                 body_hash=hashlib.sha256(body).hexdigest(),
             )
+
+    async def _send(self, request: httpx.Request, follow: bool, allow_insecure: bool) -> httpx.Response:
+        """The response to `request`, its body not yet read. With `follow`, redirects are followed one hop at a
+        time, at most max_redirects of them, each checked (redirects.check_hop) before it is sent and, once it is
+        answered, by the address it reached (check_connected). A refused hop raises RedirectRefused."""
+        policy: RedirectPolicy | None = None
+        for _ in range(self.settings.max_redirects + 1):
+            response = await self.client.send(request, stream=True, follow_redirects=False)
+            try:
+                if policy is not None and self._direct:
+                    check_connected(response, policy)
+                following = follow and response.next_request is not None
+                if following:
+                    await _drain(response)
+            except BaseException:
+                await response.aclose()
+                raise
+            if not following:
+                return response
+            await response.aclose()
+            policy = policy or await policy_for(request.url, allow_insecure, self._resolve)
+            await check_hop(request.url, response.next_request.url, policy, self._resolve)
+            request = response.next_request
+        raise FetchFailure("too_many_redirects", f"more than {self.settings.max_redirects} redirects (a loop?)")
 
     @contextlib.asynccontextmanager
     async def _slot(self, host: str) -> AsyncIterator[None]:
@@ -317,6 +352,15 @@ async def _read_capped(raw: AsyncIterator[bytes], decoder: _Inflater | _Identity
             add(piece)
     add(decoder.flush())
     return bytes(body)
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a little of a redirect's body, so a short one leaves its connection reusable; a long one is cut off."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > REDIRECT_BODY:
+            break
 
 
 def _describe(error: Exception) -> str:

@@ -31,7 +31,7 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
     still go through the proxy and NO_PROXY is honoured: passing a transport would make httpx ignore proxies in the
     environment."""
     transport = cookies = None
-    if not _env_proxied():
+    if not env_proxied():
         per_host = httpx.Limits(max_connections=settings.per_host_concurrency,
                                 max_keepalive_connections=settings.per_host_concurrency)
         tls = httpx.create_ssl_context()  # once for all origins (certifi, or SSL_CERT_FILE / SSL_CERT_DIR)
@@ -39,7 +39,7 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
                                        OPEN_ORIGINS_PER_SLOT * settings.concurrency)
         cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))  # accepts none: the transport keeps them
     return httpx.AsyncClient(
-        follow_redirects=True,
+        follow_redirects=False,  # Fetcher follows them itself, one checked hop at a time (redirects.py)
         max_redirects=settings.max_redirects,
         headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
         limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
@@ -49,7 +49,7 @@ def make_client(settings: Settings) -> httpx.AsyncClient:
     )
 
 
-def _env_proxied() -> bool:
+def env_proxied() -> bool:
     """Whether httpx would send some request through a proxy named in the environment (NO_PROXY=* turns all off)."""
     found = urllib.request.getproxies()
     return (any(found.get(scheme) for scheme in ("http", "https", "all"))

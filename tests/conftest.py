@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -57,10 +58,12 @@ Handler = Callable[[http.server.BaseHTTPRequestHandler], Response | None]
 class LoopbackServer:
     """Serves scripted responses by path. A route is a Response, a callable(request) -> Response, or bytes.
 
-    Every request is recorded (method, path, headers, body) so tests can check what the bot sent.
+    Every request is recorded (method, path, headers, body) so tests can check what the bot sent. With `tls` (an
+    ssl.SSLContext, see the `tls` fixture) it serves https.
     """
 
-    def __init__(self):
+    def __init__(self, tls: ssl.SSLContext | None = None):
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, Response | Handler | bytes] = {}
         self.requests: list[dict] = []
         self.lock = threading.Lock()
@@ -101,12 +104,14 @@ class LoopbackServer:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
+        if tls:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.httpd.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -188,6 +193,34 @@ def slack_error(error: str, status: int = 200, headers: dict | None = None) -> R
 @pytest.fixture
 def server():
     s = LoopbackServer()
+    yield s
+    s.close()
+
+
+@dataclass(frozen=True)
+class Tls:
+    """A self-signed certificate for 127.0.0.1: `context` serves https with it, `ca_file` makes a client trust it
+    (SSL_CERT_FILE, which httpx reads)."""
+
+    context: ssl.SSLContext
+    ca_file: str
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory) -> Tls:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return Tls(context, str(cert))
+
+
+@pytest.fixture
+def https_server(tls):
+    s = LoopbackServer(tls.context)
     yield s
     s.close()
 
