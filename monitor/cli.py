@@ -19,6 +19,7 @@ from . import __version__
 from .config import Config, ConfigError, load_config
 from .fetch import Fetcher
 from .jurisdictions import jurisdiction_name
+from .logs import configure_command_logging
 from .notify import deliver_pending, make_notifier, probe_alert
 from .notify.console import format_change
 from .pipeline import Checker, Outcome, run_pass
@@ -78,8 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    configure_command_logging(args.verbose)
     try:
         return COMMANDS[args.command](args)
     except ConfigError as e:

@@ -1,7 +1,8 @@
 """HTTP fetching with httpx: bounded, polite, conditional, and never raising past its caller.
 
 Every request is capped in time (connect and total), size (decoded bytes, inflated by us in small steps so a gzip
-bomb stops at the cap instead of expanding a whole network read) and redirects. Concurrency is limited globally and
+bomb stops at the cap instead of expanding a whole network read) and redirects, which are followed here one hop at
+a time so each hop can be held to the redirect policy (redirects.py) before it is sent. Concurrency is limited globally and
 per host, with an optional minimum spacing between request starts to one host. Transient failures (connection
 errors, timeouts, 429, 5xx) are retried with backoff and jitter; anything that still fails becomes a FetchResult
 with status "error", so one bad source never stops a pass.
@@ -14,10 +15,7 @@ import email.utils
 import hashlib
 import random
 import time
-import urllib.request
 import zlib
-from collections import OrderedDict
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from dataclasses import dataclass, replace
 from typing import AsyncIterator, Callable, Iterator, Mapping
 from urllib.parse import urlsplit
@@ -26,20 +24,19 @@ import httpx
 
 from .config import API_KEY_ENV, Settings, Source
 from .models import FetchResult
+from .redact import redact_url
+from .redirects import RedirectPolicy, RedirectRefused, Resolver, check_connected, check_hop, policy_for, system_resolve
+from .transport import (ACCEPT_ENCODING, MAX_CONNECT_TIMEOUT, PerOriginTransport, cookie_site, env_proxied,
+                        make_client)
+
+__all__ = ["FetchFailure", "Fetcher", "PerOriginTransport", "Validators", "cookie_site", "make_client"]
 
 # A Retry-After longer than this is honoured by not retrying within the pass (the next scheduled check will).
 MAX_RETRY_AFTER = 120.0
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0
-MAX_CONNECT_TIMEOUT = 15.0
 INFLATE_STEP = 64 * 1024
-# Only what we inflate ourselves, so a bomb is always bounded (httpx would inflate a whole 64 KB read at once).
-ACCEPT_ENCODING = "gzip, deflate"
-# Origins whose idle keep-alive connections stay open, per global slot: enough to reuse connections across a watch
-# list that interleaves dozens of hosts, few enough that idle sockets stay bounded on a list of thousands.
-OPEN_ORIGINS_PER_SLOT = 4
-ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,application/rss+xml;q=0.9,"
-          "application/atom+xml;q=0.9,application/json;q=0.9,*/*;q=0.5")
+REDIRECT_BODY = 64 * 1024  # a redirect's body is read up to this much (so its connection is kept), then dropped
 
 
 class FetchFailure(Exception):
@@ -120,7 +117,7 @@ class Fetcher:
 
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None,
                  env: Mapping[str, str] | None = None, sleep: Callable = asyncio.sleep,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, resolve: Resolver = system_resolve):
         self.settings = settings
         self._own_client = client is None
         self.client = client or make_client(settings)
@@ -131,6 +128,9 @@ class Fetcher:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._host_locks: dict[str, asyncio.Lock] = {}
         self._host_next: dict[str, float] = {}  # earliest start of the next request to the host
+        self._resolve = resolve
+        # Through a proxy, the peer of a connection is the proxy: only a direct connection's address is judged.
+        self._direct = not env_proxied()
 
     async def aclose(self) -> None:
         if self._own_client:
@@ -139,15 +139,16 @@ class Fetcher:
     async def fetch(self, source: Source, validators: Validators | None = None) -> FetchResult:
         params, headers = request_auth(source, self.env)
         headers.update(conditional_headers(validators))
-        return await self.get(source.url, source.timeout, params=params, headers=headers)
+        return await self.get(source.url, source.timeout, params=params, headers=headers,
+                              allow_insecure_redirect=source.allow_insecure_redirect)
 
     async def get(self, url: str, timeout: float, params: Mapping[str, str] | None = None,
-                  headers: Mapping[str, str] | None = None) -> FetchResult:
+                  headers: Mapping[str, str] | None = None, allow_insecure_redirect: bool = False) -> FetchResult:
         """GET with retries; always returns a FetchResult."""
         started = self._clock()
         for attempt in range(self.settings.retries + 1):
             try:
-                result = await self._attempt(url, timeout, params or {}, headers or {})
+                result = await self._attempt(url, timeout, params or {}, headers or {}, allow_insecure_redirect)
                 break
             except FetchFailure as failure:
                 if failure.retry_after is None or attempt == self.settings.retries:
@@ -157,13 +158,15 @@ class Fetcher:
                 await self._sleep(retry_delay(attempt, failure.retry_after))
         return replace(result, elapsed=round(self._clock() - started, 3))
 
-    async def _attempt(self, url: str, timeout: float, params: Mapping[str, str],
-                       headers: Mapping[str, str]) -> FetchResult:
+    async def _attempt(self, url: str, timeout: float, params: Mapping[str, str], headers: Mapping[str, str],
+                       allow_insecure: bool) -> FetchResult:
         """One request inside the host's and the global limits; every failure becomes a FetchFailure."""
         async with self._slot(host_of(url)):
             try:
                 async with asyncio.timeout(timeout):
-                    return await self._request(url, timeout, params, headers)
+                    return await self._request(url, timeout, params, headers, allow_insecure)
+            except RedirectRefused as e:
+                raise FetchFailure("redirect_refused", str(e)) from None
             except (TimeoutError, httpx.TimeoutException):
                 raise FetchFailure("timeout", f"no complete response within {timeout:g}s", 0.0) from None
             except httpx.TooManyRedirects:
@@ -178,8 +181,8 @@ class Fetcher:
             except (httpx.HTTPError, httpx.InvalidURL) as e:  # e.g. a redirect to an unreadable Location
                 raise FetchFailure("request_error", _describe(e)) from None
 
-    async def _request(self, url: str, timeout: float, params: Mapping[str, str],
-                       headers: Mapping[str, str]) -> FetchResult:
+    async def _request(self, url: str, timeout: float, params: Mapping[str, str], headers: Mapping[str, str],
+                       allow_insecure: bool) -> FetchResult:
         limit = self.settings.max_body_bytes
         request_timeout = httpx.Timeout(timeout, connect=min(timeout, MAX_CONNECT_TIMEOUT))
         # merged into the URL's own query: httpx 0.28 replaces the query with `params` (LegiScan's op=... would go)
@@ -187,16 +190,16 @@ class Fetcher:
         # A request carrying an API key never follows a redirect: httpx would pass a custom key header (Open
         # States' X-API-KEY) and a query key on to whatever host the Location names.
         keyed = bool(params) or any(h.lower() == "x-api-key" for h in headers)
-        async with self.client.stream("GET", target, headers=headers, timeout=request_timeout,
-                                      follow_redirects=not keyed) as response:
+        request = self.client.build_request("GET", target, headers=headers, timeout=request_timeout)
+        async with contextlib.aclosing(await self._send(request, not keyed, allow_insecure)) as response:
             final_url = str(response.url.copy_with(query=None)) if params else str(response.url)
             status = response.status_code
             if status == 304:
                 await response.aread()  # the empty body, read so the connection goes back to the pool
                 return FetchResult(status="not_modified", url=final_url, http_status=304)
             if keyed and response.is_redirect:
-                location = response.headers.get("Location", "?")
-                raise FetchFailure("redirect_refused", f"the API redirected to {location.split('?')[0]}; a request "
+                location = redact_url(response.headers.get("Location", "?"))[:120]
+                raise FetchFailure("redirect_refused", f"the API redirected to {location}; a request "
                                    f"carrying an API key follows no redirect: set `url` to the final address",
                                    http_status=status)
             if not 200 <= status < 300:
@@ -214,6 +217,30 @@ class Fetcher:
                 etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
                 body_hash=hashlib.sha256(body).hexdigest(),
             )
+
+    async def _send(self, request: httpx.Request, follow: bool, allow_insecure: bool) -> httpx.Response:
+        """The response to `request`, its body not yet read. With `follow`, redirects are followed one hop at a
+        time, at most max_redirects of them, each checked (redirects.check_hop) before it is sent and, once it is
+        answered, by the address it reached (check_connected). A refused hop raises RedirectRefused."""
+        policy: RedirectPolicy | None = None
+        for _ in range(self.settings.max_redirects + 1):
+            response = await self.client.send(request, stream=True, follow_redirects=False)
+            try:
+                if policy is not None and self._direct:
+                    check_connected(response, policy)
+                following = follow and response.next_request is not None
+                if following:
+                    await _drain(response)
+            except BaseException:
+                await response.aclose()
+                raise
+            if not following:
+                return response
+            await response.aclose()
+            policy = policy or await policy_for(request.url, allow_insecure, self._resolve)
+            await check_hop(request.url, response.next_request.url, policy, self._resolve)
+            request = response.next_request
+        raise FetchFailure("too_many_redirects", f"more than {self.settings.max_redirects} redirects (a loop?)")
 
     @contextlib.asynccontextmanager
     async def _slot(self, host: str) -> AsyncIterator[None]:
@@ -240,142 +267,6 @@ class Fetcher:
         if host not in self._hosts:
             self._hosts[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
         return self._hosts[host]
-
-
-def make_client(settings: Settings) -> httpx.AsyncClient:
-    """The shared client. With no proxy in the environment, requests go through a pool per origin and cookies
-    through a jar per site (see PerOriginTransport), so the client's own jar is kept empty. When HTTP(S)_PROXY or
-    ALL_PROXY names one, httpx builds its own pools (sized by `limits`) and keeps cookies as before, so requests
-    still go through the proxy and NO_PROXY is honoured: passing a transport would make httpx ignore proxies in the
-    environment."""
-    transport = cookies = None
-    if not _env_proxied():
-        per_host = httpx.Limits(max_connections=settings.per_host_concurrency,
-                                max_keepalive_connections=settings.per_host_concurrency)
-        tls = httpx.create_ssl_context()  # once for all origins (certifi, or SSL_CERT_FILE / SSL_CERT_DIR)
-        transport = PerOriginTransport(lambda: httpx.AsyncHTTPTransport(verify=tls, limits=per_host),
-                                       OPEN_ORIGINS_PER_SLOT * settings.concurrency)
-        cookies = CookieJar(DefaultCookiePolicy(allowed_domains=[]))  # accepts none: the transport keeps them
-    return httpx.AsyncClient(
-        follow_redirects=True,
-        max_redirects=settings.max_redirects,
-        headers={"User-Agent": settings.user_agent, "Accept": ACCEPT, "Accept-Encoding": ACCEPT_ENCODING},
-        limits=httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency),
-        timeout=httpx.Timeout(settings.timeout, connect=min(settings.timeout, MAX_CONNECT_TIMEOUT)),
-        transport=transport,
-        cookies=cookies,
-    )
-
-
-def _env_proxied() -> bool:
-    """Whether httpx would send some request through a proxy named in the environment (NO_PROXY=* turns all off)."""
-    found = urllib.request.getproxies()
-    return (any(found.get(scheme) for scheme in ("http", "https", "all"))
-            and "*" not in (host.strip() for host in found.get("no", "").split(",")))
-
-
-@dataclass(eq=False)
-class _Origin:
-    pool: httpx.AsyncBaseTransport
-    active: int = 0  # requests sent and responses not yet closed
-
-
-class PerOriginTransport(httpx.AsyncBaseTransport):
-    """A connection pool per origin (scheme, host, port) rather than httpx's one pool for every host.
-
-    httpcore walks all the connections of a pool on every request and every response close, polling each idle
-    socket and counting idle connections once per connection, so one pool across many hosts costs CPU per request
-    that grows with the square of its size. The Fetcher already bounds requests per host and in all, so each pool
-    stays as small as one host needs. Once more than `max_origins` pools are open, the least recently used ones with
-    nothing in flight are closed, which bounds idle keep-alive sockets on a long list of hosts.
-
-    Cookies (a session some sites insist on) are kept here too, in a jar per site: httpx copies its client's whole
-    jar into every request and the standard jar walks every domain it holds, so one jar for a watch list of
-    thousands of hosts would cost each request time in proportion to the list."""
-
-    def __init__(self, make_pool: Callable[[], httpx.AsyncBaseTransport], max_origins: int):
-        self._make_pool = make_pool
-        self._max_origins = max_origins
-        self._origins: OrderedDict[tuple[str, str, int | None], _Origin] = OrderedDict()
-        self._jars: dict[str, httpx.Cookies] = {}
-        self._retired: list[_Origin] = []  # evicted and not yet closed (a cancelled request can leave some)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        site = cookie_site(request.url.host)
-        jar = self._jars.get(site)
-        if jar is None:
-            jar = self._jars[site] = httpx.Cookies()
-        jar.set_cookie_header(request)
-        response = await self._send(request)
-        response.request = request
-        try:
-            jar.extract_cookies(response)
-        except BaseException:
-            await response.aclose()  # or its connection would stay checked out, and its origin busy, for good
-            raise
-        return response
-
-    async def _send(self, request: httpx.Request) -> httpx.Response:
-        key = (request.url.scheme, request.url.host, request.url.port)
-        origin = self._origins.get(key)
-        created = origin is None
-        if created:
-            origin = self._origins[key] = _Origin(self._make_pool())
-        else:
-            self._origins.move_to_end(key)
-        origin.active += 1
-        try:
-            if created:
-                await self._close_least_recent()
-            response = await origin.pool.handle_async_request(request)
-        except BaseException:
-            origin.active -= 1
-            raise
-        response.stream = _Release(response.stream, origin)
-        return response
-
-    async def _close_least_recent(self) -> None:
-        excess = len(self._origins) - self._max_origins
-        idle = [key for key, origin in self._origins.items() if not origin.active]
-        self._retired.extend(self._origins.pop(key) for key in idle[:max(excess, 0)])
-        await self._close_retired()
-
-    async def _close_retired(self) -> None:
-        while self._retired:
-            with contextlib.suppress(Exception):  # an idle pool that fails to close is gone all the same
-                await self._retired[0].pool.aclose()
-            self._retired.pop(0)
-
-    async def aclose(self) -> None:
-        self._retired.extend(self._origins.values())
-        self._origins = OrderedDict()
-        await self._close_retired()
-
-
-def cookie_site(host: str) -> str:
-    """The jar a host's cookies live in: its last two labels. A cookie's domain always has two labels or more (the
-    jar's policy refuses `Domain=.gov`) and is a suffix of every host it is sent to, so every host that may share
-    a cookie shares its jar; the jar's own rules still decide what is sent where inside it."""
-    return ".".join(host.rsplit(".", 2)[-2:])
-
-
-class _Release(httpx.AsyncByteStream):
-    """A response body that tells its origin when it is closed (and so no longer in flight)."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, origin: _Origin):
-        self._stream = stream
-        self._origin: _Origin | None = origin
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._stream.__aiter__()
-
-    async def aclose(self) -> None:
-        origin, self._origin = self._origin, None
-        try:
-            await self._stream.aclose()
-        finally:
-            if origin is not None:
-                origin.active -= 1
 
 
 def _status_failure(response: httpx.Response) -> FetchFailure:
@@ -461,6 +352,15 @@ async def _read_capped(raw: AsyncIterator[bytes], decoder: _Inflater | _Identity
             add(piece)
     add(decoder.flush())
     return bytes(body)
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a little of a redirect's body, so a short one leaves its connection reusable; a long one is cut off."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > REDIRECT_BODY:
+            break
 
 
 def _describe(error: Exception) -> str:

@@ -11,24 +11,25 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import hashlib
-import json
 import logging
 import os
 import signal
 import sys
 import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config, ConfigError, Source, load_config
 from .fetch import Fetcher
+from .logs import configure_logging
 from .notify import DeliveryReport, Notifier, deliver_pending, make_notifier, route
 from .pipeline import Checker, Outcome
+from .schedule import MISFIRE_GRACE, Schedule, plan, retry_delay
 from .store import ChangeRecord, Store, iso, new_change_id
 
 log = logging.getLogger("monitor.worker")
@@ -37,10 +38,6 @@ log = logging.getLogger("monitor.worker")
 # mistake that restarting will not fix (systemd: RestartPreventExitStatus=2).
 EXIT_LOCKED = 2
 LOCK_NAME = "worker.lock"
-START_WINDOW = 15.0  # first checks are spread over this many seconds (never more than the source's own interval)
-MISFIRE_GRACE = 300  # a run delayed by a busy machine still happens if it is at most this late
-JITTER_SHARE, MAX_JITTER = 0.1, 300.0  # each run is delayed by up to 10% of the interval, at most 5 minutes
-RETRY_FIRST_SHARE, MIN_RETRY = 1 / 8, 60.0
 WATCH_EVERY = 2.0  # seconds between looks at sources.yaml
 SETTLE = 0.3  # a changed sources.yaml must stay put this long before it is read: editors write in steps
 DELIVER_EVERY = 10.0  # the outbox is also drained this often, so rows waiting out a backoff are retried
@@ -72,14 +69,6 @@ def acquire_lock(state_dir: str) -> int:
     return fd
 
 
-def retry_delay(interval: float, failures: int) -> float:
-    """Seconds until a failing source is tried again: an eighth of its interval after the first failure, doubling
-    with each further one, at least a minute and never more than the interval itself. So a short outage costs
-    little coverage, and failure_threshold failures still take a good part of an interval (no alert on a blip)."""
-    backoff = interval * RETRY_FIRST_SHARE * 2 ** min(max(failures, 1) - 1, 16)
-    return min(interval, max(MIN_RETRY, backoff))
-
-
 def summarize(outcome: Outcome) -> str:
     """The `result` of a check's log line."""
     if outcome.failed:
@@ -100,11 +89,6 @@ def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
-def _trigger(source: Source) -> IntervalTrigger:
-    return IntervalTrigger(seconds=source.interval, jitter=min(source.interval * JITTER_SHARE, MAX_JITTER),
-                           timezone=timezone.utc)
 
 
 def _file_state(path: str) -> tuple | None:
@@ -159,7 +143,7 @@ class Worker:
         self.executor = executor
         self.fetcher = Fetcher(config.settings, env=os.environ)
         self.checker: Checker  # made by _apply, anew for each sources.yaml (checks in flight keep theirs)
-        self.sources: dict[str, Source] = {}
+        self.sources: dict[str, Source] = {}  # the enabled sources of self.config, by id: what is scheduled
         self.scheduler = AsyncIOScheduler(timezone=timezone.utc, job_defaults={
             "coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE})
         self.running: set[asyncio.Task] = set()
@@ -175,8 +159,9 @@ class Worker:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._request_stop, sig)
+        schedule = self._plan(self.config)  # a list that cannot be scheduled: ConfigError (exit 2), nothing started
         self.scheduler.start()
-        self._apply(self.config)
+        self._apply(schedule)
         log.info("worker started (pid %d): %d sources scheduled, alerts to %s", os.getpid(), len(self.sources),
                  self.notifier.name)
         watch, deliver = asyncio.create_task(self._watch()), asyncio.create_task(self._deliver_loop())
@@ -206,40 +191,54 @@ class Worker:
         log.info("worker stopped")
 
     # -- scheduling -----------------------------------------------------------------------------------------
-    def _apply(self, config: Config) -> None:
-        """Bring the jobs in line with `config`: add, remove, and reschedule changed sources to run soon."""
-        old, new = self.sources, {s.id: s for s in config.enabled}
-        added = [s for sid, s in new.items() if sid not in old]
-        changed = [s for sid, s in new.items() if sid in old and old[sid] != s]
-        removed = [sid for sid in old if sid not in new]
-        for sid in removed:
-            self.scheduler.remove_job(sid)
-        if config.settings != self.config.settings:
-            self._replace_fetcher(config)
-        self.config, self.sources = config, new
-        self.checker = Checker(config, self.store, self.fetcher, self.clock, executor=self.executor)
-        now = self.clock()
-        for i, source in enumerate(added + changed):
-            first = now + timedelta(seconds=min(source.interval, START_WINDOW) * i / len(added + changed))
-            self.scheduler.add_job(self._check, _trigger(source), args=[source.id], id=source.id, name=source.id,
-                                   next_run_time=first, replace_existing=True)
-        self.store.set_schedule([(sid, None) for sid in removed] +
+    def _plan(self, config: Config) -> Schedule:
+        """`config` planned in full (schedule.plan), with a new Fetcher when its settings differ; raises ConfigError
+        and changes nothing when it cannot be scheduled."""
+        schedule = plan(config, self.sources, self.clock())
+        if config.settings == self.config.settings:
+            return schedule
+        try:
+            return replace(schedule, fetcher=Fetcher(config.settings, env=os.environ))
+        except (ArithmeticError, ValueError, TypeError) as e:
+            raise ConfigError(config.path, [f"settings: cannot be applied ({type(e).__name__}: {e})"[:300]]) from None
+
+    def _apply(self, schedule: Schedule) -> None:
+        """Swap the running jobs for `schedule`'s. If the scheduler refuses a job midway, the old jobs are put back
+        as they were and the error is raised: the previous list keeps running whole."""
+        before = [(job.id, job.trigger, job.next_run_time) for job in self.scheduler.get_jobs()]
+        try:
+            for sid in schedule.removed:
+                self.scheduler.remove_job(sid)
+            for source, trigger, first in schedule.jobs:
+                self.scheduler.add_job(self._check, trigger, args=[source.id], id=source.id, name=source.id,
+                                       next_run_time=first, replace_existing=True)
+        except Exception:
+            self.scheduler.remove_all_jobs()
+            for sid, trigger, next_run in before:
+                self.scheduler.add_job(self._check, trigger, args=[sid], id=sid, name=sid, next_run_time=next_run)
+            if schedule.fetcher is not None:
+                self._close_when_idle(schedule.fetcher, set())
+            raise
+        if schedule.fetcher is not None:  # checks in flight finish on the old one
+            self._close_when_idle(self.fetcher, set(self.running))
+            self.fetcher = schedule.fetcher
+        self.config, self.sources = schedule.config, schedule.sources
+        self.checker = Checker(schedule.config, self.store, self.fetcher, self.clock, executor=self.executor)
+        self.store.set_schedule([(sid, None) for sid in schedule.removed] +
                                 [(job.id, iso(job.next_run_time)) for job in self.scheduler.get_jobs()])
-        log.info("%s: %d added, %d changed, %d removed; %d sources scheduled", config.path, len(added), len(changed),
-                 len(removed), len(new), extra={"added": [s.id for s in added], "changed": [s.id for s in changed],
-                                                "removed": removed})
+        log.info("%s: %d added, %d changed, %d removed; %d sources scheduled", schedule.config.path,
+                 len(schedule.added), len(schedule.changed), len(schedule.removed), len(schedule.sources),
+                 extra={"added": [s.id for s in schedule.added], "changed": [s.id for s in schedule.changed],
+                        "removed": schedule.removed})
 
-    def _replace_fetcher(self, config: Config) -> None:
-        """New settings (limits, timeouts, user agent) need a new Fetcher; checks in flight finish on the old one."""
-        old, in_flight = self.fetcher, set(self.running)
-        self.fetcher = Fetcher(config.settings, env=os.environ)
-
-        async def close_when_idle() -> None:
+    def _close_when_idle(self, fetcher: Fetcher, in_flight: set[asyncio.Task]) -> None:
+        """Close a Fetcher the worker no longer uses once the checks still using it are done."""
+        async def close() -> None:
             if in_flight:
                 await asyncio.wait(in_flight)
-            await old.aclose()
+            await fetcher.aclose()
 
-        task = asyncio.create_task(close_when_idle())
+        task = asyncio.create_task(close())
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
@@ -309,13 +308,17 @@ class Worker:
         self.file_hash = digest
         try:
             config = await asyncio.get_running_loop().run_in_executor(self.executor, load_config, path)
+            self._apply(self._plan(config))
         except ConfigError as e:
             self._refuse(e)
+            return
+        except Exception as e:  # a bug met reading or applying the file: still refused, still reported once
+            log.exception("%s: the edit could not be applied", path)
+            self._refuse(ConfigError(path, [f"the edit could not be applied ({type(e).__name__}: {e})"[:300]]))
             return
         if self.config_refused:
             log.info("%s: valid again", path)
         self.config_refused = False
-        self._apply(config)
 
     def _refuse(self, error: ConfigError) -> None:
         """Keep the last good list; log the problems as `monitor validate` prints them; tell the operator once
@@ -379,30 +382,6 @@ class Worker:
         except TimeoutError:
             pass
         return self.stopping.is_set()
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with a check's fields (source, status, duration, result) as keys."""
-
-    STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-
-    def format(self, record: logging.LogRecord) -> str:
-        out = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-               "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
-        out.update((k, v) for k, v in vars(record).items() if k not in self.STANDARD)
-        if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False, default=str)
-
-
-def configure_logging(log_format: str, verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if log_format == "json" else
-                         logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)  # other libraries: warnings only
-    logging.getLogger("monitor").setLevel(logging.DEBUG if verbose else logging.INFO)
-    # APScheduler logs every job's start and end at INFO; the worker's own line per check says more.
-    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def run_worker(sources: str, state_dir: str, *, clock: Callable[[], datetime], log_format: str = "text",

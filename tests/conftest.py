@@ -5,9 +5,11 @@ Tests drive the product as a user would: real HTTP, the real slack-sdk, `python 
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import os
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -21,7 +23,25 @@ from typing import Callable, Iterable, Iterator
 import pytest
 import yaml
 
+import netguard
+
 ROOT = Path(__file__).resolve().parent.parent
+NETGUARD_SITE = Path(__file__).resolve().parent / "netguard_site"  # its sitecustomize guards every subprocess
+_off_loopback: list[str] = []
+_tests = itertools.count()
+netguard.install(_off_loopback.append)
+
+
+@pytest.fixture(autouse=True)
+def stays_on_loopback(tmp_path_factory, monkeypatch):
+    """Every test, and every subprocess it starts, is refused any connection off loopback; one attempt fails it."""
+    log = tmp_path_factory.getbasetemp() / f"netguard-{next(_tests)}.log"  # written only on an attempt
+    monkeypatch.setenv(netguard.ENV_LOG, str(log))
+    _off_loopback.clear()
+    yield
+    attempts = _off_loopback + (log.read_text(encoding="utf-8").splitlines() if log.exists() else [])
+    if attempts:
+        pytest.fail("connection attempted off loopback (netguard refused it): " + "; ".join(attempts[:5]))
 
 
 @dataclass
@@ -38,10 +58,12 @@ Handler = Callable[[http.server.BaseHTTPRequestHandler], Response | None]
 class LoopbackServer:
     """Serves scripted responses by path. A route is a Response, a callable(request) -> Response, or bytes.
 
-    Every request is recorded (method, path, headers, body) so tests can check what the bot sent.
+    Every request is recorded (method, path, headers, body) so tests can check what the bot sent. With `tls` (an
+    ssl.SSLContext, see the `tls` fixture) it serves https.
     """
 
-    def __init__(self):
+    def __init__(self, tls: ssl.SSLContext | None = None):
+        self.scheme = "https" if tls else "http"
         self.routes: dict[str, Response | Handler | bytes] = {}
         self.requests: list[dict] = []
         self.lock = threading.Lock()
@@ -82,12 +104,14 @@ class LoopbackServer:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
+        if tls:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.httpd.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -173,6 +197,34 @@ def server():
     s.close()
 
 
+@dataclass(frozen=True)
+class Tls:
+    """A self-signed certificate for 127.0.0.1: `context` serves https with it, `ca_file` makes a client trust it
+    (SSL_CERT_FILE, which httpx reads)."""
+
+    context: ssl.SSLContext
+    ca_file: str
+
+
+@pytest.fixture(scope="session")
+def tls(tmp_path_factory) -> Tls:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return Tls(context, str(cert))
+
+
+@pytest.fixture
+def https_server(tls):
+    s = LoopbackServer(tls.context)
+    yield s
+    s.close()
+
+
 @pytest.fixture
 def slack(server):
     return FakeSlack(server)
@@ -182,7 +234,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     """The environment a user would have, minus any Slack/monitor settings of the machine running the tests."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("SLACK_", "MONITOR_", "LEGISCAN_", "OPENSTATES_"))}
-    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(NETGUARD_SITE), env.get("PYTHONPATH", "")])
     env.update(extra)
     return env
 

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import Response, bill_page, slack_error
 from monitor.store import Store
-from monitor.worker import MIN_RETRY, retry_delay
+from monitor.schedule import MIN_RETRY, retry_delay
 
 TITLE = "CS/SB 1180: Kratom Products"
 FILED = [("01/13/2026", "Senate", "Filed"), ("01/20/2026", "Senate", "Referred to Health Policy")]

@@ -4,20 +4,24 @@ A send returns a Delivery that says whether retrying can help: Slack down (5xx, 
 limits are transient, a refused token or channel is permanent. A short 429 is waited out in-process (slack-sdk's
 RateLimitErrorRetryHandler); a long one is handed back so the outbox retries after Retry-After without blocking the
 pass. The token and the webhook URL are secrets: they never appear in an error, and slack-sdk's own logger (which
-prints the webhook URL at DEBUG) is silenced; every outcome is reported by the caller instead.
+prints the webhook URL at DEBUG) is silenced; every outcome is reported by the caller instead. Neither client
+follows a redirect: urllib would send the bot token (its Authorization header) on to whatever host a Location
+names, so a 3xx from the configured address is a delivery error that names where it pointed.
 """
 from __future__ import annotations
-
-import re
 
 import hashlib
 import http.client
 import logging
+import re
+import urllib.request
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
 
 from slack_sdk import WebClient, WebhookClient
-from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.errors import SlackApiError, SlackClientError, SlackRequestError
+from slack_sdk.webhook import WebhookResponse
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from ..store import ChangeRecord
@@ -63,6 +67,8 @@ TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "req
 WEBHOOK_HINT = "the webhook was refused: it was revoked, its channel is gone, or the URL is wrong; create a new " \
                "incoming webhook and set SLACK_WEBHOOK_URL"
 TRANSPORT_ERRORS = (SlackClientError, OSError, ValueError, http.client.HTTPException)
+REDIRECT_HINT = {"bot": "set SLACK_API_URL to the Web API's own address (default https://slack.com/api/)",
+                 "webhook": "set SLACK_WEBHOOK_URL to the exact URL Slack gave for the webhook"}
 
 
 @dataclass(frozen=True)
@@ -78,16 +84,72 @@ def fingerprint(*parts: str) -> str:
     return hashlib.blake2b("\0".join(parts).encode(), digest_size=8, person=b"kratom-dest").hexdigest()
 
 
+def header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    """A header from slack-sdk's headers (a dict or a message; str or [str] values; any case)."""
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return value[0] if isinstance(value, (list, tuple)) and value else value
+    return None
+
+
+def redirected(status: int, headers: Mapping[str, Any] | None, client: str) -> Delivery:
+    """A 3xx from the configured Slack address: not followed, held for every channel until the setting changes.
+    Only the target's scheme and host are shown: its path or query could carry the webhook secret."""
+    location = header(headers, "location") or ""
+    try:
+        parts = urlsplit(location)
+        target = f"{parts.scheme}://{parts.hostname}" if parts.scheme and parts.hostname else "a relative address"
+    except ValueError:
+        target = "an unreadable address"
+    what = "Slack's Web API address" if client == "bot" else "the Slack webhook URL"
+    return Delivery(ok=False, error=f"{what} answered HTTP {status}, a redirect to {target}; a redirect is never "
+                                    f"followed (the {'bot token' if client == 'bot' else 'alert'} would go "
+                                    f"there too): {REDIRECT_HINT[client]}", permanent=True, workspace=True)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Every 3xx becomes an HTTPError for slack-sdk to hand back, instead of a request to the Location."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def _open(request: urllib.request.Request, context, proxy: str | None, timeout: int):
+    """What slack-sdk's urlopen does (a proxy from the argument or the environment, its TLS context), minus
+    redirects."""
+    if not request.full_url.lower().startswith(("http://", "https://")):
+        raise SlackRequestError("Invalid URL detected: not http(s)")
+    handlers = [_NoRedirect(), urllib.request.HTTPSHandler(context=context)]
+    if proxy:
+        handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+    return urllib.request.build_opener(*handlers).open(request, timeout=timeout)
+
+
+class _WebClient(WebClient):
+    """slack-sdk's WebClient, whose requests follow no redirect (it is one method, pinned by tests/test_slack)."""
+
+    def _perform_urllib_http_request_internal(self, url: str, req: urllib.request.Request) -> dict[str, Any]:
+        response = _open(req, self.ssl, self.proxy, self.timeout)
+        body = response.read().decode(response.headers.get_content_charset() or "utf-8")
+        return {"status": response.code, "headers": response.headers, "body": body}
+
+
+class _WebhookClient(WebhookClient):
+    """slack-sdk's WebhookClient, following no redirect either."""
+
+    def _perform_http_request_internal(self, url: str, req: urllib.request.Request) -> WebhookResponse:
+        response = _open(req, self.ssl, self.proxy, self.timeout)
+        body = response.read().decode(response.headers.get_content_charset() or "utf-8")
+        return WebhookResponse(url=url, status_code=response.status, body=body, headers=response.headers)
+
+
 def retry_after(headers: Mapping[str, Any] | None) -> float | None:
     """Seconds from a Retry-After header (slack-sdk gives str or [str] values, in either case)."""
-    for key, value in (headers or {}).items():
-        if key.lower() == "retry-after":
-            value = value[0] if isinstance(value, (list, tuple)) and value else value
-            try:
-                return max(0.0, float(value))
-            except (TypeError, ValueError):
-                return None
-    return None
+    value = header(headers, "retry-after")
+    try:
+        return None if value is None else max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None
 
 
 class ShortRateLimitWait(RateLimitErrorRetryHandler):
@@ -151,8 +213,8 @@ class SlackBotNotifier:
         self._token = token
         self.default_channel = default_channel
         self.fingerprint = fingerprint("bot", base, default_channel, token)
-        self.client = WebClient(token=token, base_url=base, timeout=timeout, logger=_SDK_LOG,
-                                retry_handlers=[ShortRateLimitWait(max_wait)])
+        self.client = _WebClient(token=token, base_url=base, timeout=timeout, logger=_SDK_LOG,
+                                 retry_handlers=[ShortRateLimitWait(max_wait)])
 
     def destination(self, channel: str) -> str:
         return channel or self.default_channel
@@ -170,6 +232,8 @@ class SlackBotNotifier:
             response = self.client.chat_postMessage(channel=target, text=message.text, blocks=blocks,
                                                     unfurl_links=False, unfurl_media=False, **extra)
         except SlackApiError as e:
+            if 300 <= e.response.status_code < 400:
+                return _Answer("", redirected(e.response.status_code, e.response.headers, "bot"))
             data = e.response.data if isinstance(e.response.data, dict) else {}
             code = error_code(str(data.get("error") or ""))
             if thread_ts and code in THREAD_ERRORS:  # the measure's first alert was deleted: post on its own
@@ -189,8 +253,8 @@ class SlackWebhookNotifier:
     def __init__(self, url: str, timeout: int = TIMEOUT, max_wait: float = RATE_LIMIT_MAX_WAIT):
         self._url = url
         self.fingerprint = fingerprint("webhook", url)
-        self.client = WebhookClient(url, timeout=timeout, logger=_SDK_LOG,
-                                    retry_handlers=[ShortRateLimitWait(max_wait)])
+        self.client = _WebhookClient(url, timeout=timeout, logger=_SDK_LOG,
+                                     retry_handlers=[ShortRateLimitWait(max_wait)])
 
     def destination(self, channel: str) -> str:
         return "the webhook's channel"
@@ -209,6 +273,8 @@ class SlackWebhookNotifier:
             return _Answer("", Delivery(ok=True))
         code = error_code(body)
         status = response.status_code
+        if 300 <= status < 400:
+            return _Answer("", redirected(status, response.headers, "webhook"))
         if status in (403, 404, 410) and code not in TRANSIENT_ERRORS:
             return _Answer(code, Delivery(ok=False, error=f"Slack refused the alert: {code or f'HTTP {status}'} "
                                                           f"({WEBHOOK_HINT})", permanent=True, workspace=True))
