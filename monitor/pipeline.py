@@ -137,6 +137,12 @@ class Checker:
             # A page whose bytes change on every request (tokens, render times) but whose content does not comes
             # back `unchanged` from its fingerprint: its stored blocks are never decoded, compared or rewritten.
             page = await self._cpu(len(result.body), extract, source, result, head.fingerprint if head else None)
+            if page.problem == "selector_missing":  # say where the old content went: the operator's next question
+                from .extract.suggest import explain_missing_selector  # bs4: imported only on this path
+
+                previous = previous or self._previous(source, head)
+                page = await self._cpu(len(result.body), explain_missing_selector, source, page, result,
+                                       previous.blocks if previous else ())
             if page.unchanged:
                 outcome = self._unchanged(source, state, now, result, head, previous)
             else:
