@@ -9,12 +9,12 @@ path comes here: it parses the page a second time, which a source that has just 
 """
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import replace
 from typing import Iterable
 
 import soupsieve
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 from ..config import Source
 from ..models import Block, FetchResult, Page
@@ -27,8 +27,8 @@ LIST_TAGS = ("table", "ul", "ol", "dl")
 # A candidate must hold at least this share of the old text's words, and score at least this (see _score).
 MIN_RECALL = 0.5
 MIN_SCORE = 0.3
-# Elements looked at, in document order: a page with more is a pathological one, and this is a hint.
-MAX_CANDIDATES = 3000
+# Candidates scored exactly, the best by an upper bound of their score that costs one pass over the page.
+EXACT = 20
 
 
 def explain_missing_selector(source: Source, page: Page, result: FetchResult, old_blocks: Iterable[Block]) -> Page:
@@ -61,85 +61,137 @@ def _prepared(source: Source, result: FetchResult) -> BeautifulSoup:
 def suggest_selectors(soup: BeautifulSoup, old_blocks: tuple[Block, ...], limit: int = MAX_SUGGESTIONS) -> list[str]:
     """Up to `limit` selectors, best first, each selecting one element that holds most of `old_blocks`' text.
     Elements holding the very same text (a wrapper and its only table) count once: the suggestions are places to
-    look, not spellings of one place."""
+    look, not spellings of one place.
+
+    The score of an element compares the words of its text with the old blocks' words, as multisets. Counting
+    them for every element would read the page once per level of nesting; one pass from the leaves up counts
+    instead, for every element, its words and those of them that are old words, which bound the score from above.
+    Only the EXACT best by that bound are counted exactly."""
     old = Counter(w for b in old_blocks for w in words(b.text))
     total = sum(old.values())
     if not total:
         return []
+    elements, size, hits = _tally(soup, old.keys())
+    bounds = []
+    for element in _candidates(elements):
+        common = min(hits[id(element)], total)  # at least the multiset intersection
+        if common >= MIN_RECALL * total and common:
+            bounds.append((_score(common / total, common / size[id(element)]), element))
+    bounds.sort(key=lambda b: -b[0])  # stable: equal bounds keep document order
     scored = []
-    for element in _candidates(soup):
-        have = Counter(words(element.get_text(" ")))
+    for _, element in bounds[:EXACT]:
+        have = Counter(w for text in element.find_all(string=True) for w in words(text))
         common = sum((have & old).values())
-        if common < MIN_RECALL * total:
-            continue
-        score = _score(common / total, common / sum(have.values()))
-        if score >= MIN_SCORE:
+        score = _score(common / total, common / sum(have.values())) if common else 0.0
+        if common >= MIN_RECALL * total and score >= MIN_SCORE:
             scored.append((score, have, element))
-    scored.sort(key=lambda s: -s[0])  # stable: equal scores keep document order, outer elements first
-    return _named(soup, ((have, element) for _, have, element in scored), limit)
+    scored.sort(key=lambda s: -s[0])
+    return _named(elements, ((have, element) for _, have, element in scored), limit)
 
 
 def largest_lists(soup: BeautifulSoup, limit: int = MAX_SUGGESTIONS) -> list[str]:
     """The tables and lists with the most text, for a selector that never matched (no snapshot to compare with)."""
-    lists = [(len(words(t.get_text(" "))), t) for t in soup.find_all(list(LIST_TAGS), limit=MAX_CANDIDATES)]
-    lists.sort(key=lambda s: -s[0])
-    return _named(soup, ((Counter(words(t.get_text(" "))), t) for n, t in lists if n), limit)
+    elements, size, _ = _tally(soup, ())
+    lists = sorted((e for e in elements if e.name in LIST_TAGS and size[id(e)]), key=lambda e: -size[id(e)])
+    return _named(elements, ((Counter(words(e.get_text(" "))), e) for e in lists[:EXACT]), limit)
 
 
 def _score(recall: float, precision: float) -> float:
     return 2 * recall * precision / (recall + precision)
 
 
-def _candidates(soup: BeautifulSoup) -> Iterable[Tag]:
-    for n, element in enumerate(soup.find_all(True)):
-        if n >= MAX_CANDIDATES:
-            return
-        if element.name in ("html", "body"):
-            continue
-        if element.name in LIST_TAGS or element.get("id") or element.get("class"):
-            yield element
+def _tally(soup: BeautifulSoup, vocabulary) -> tuple[list[Tag], dict[int, int], dict[int, int]]:
+    """Every element in document order, and for each (by id) how many words its text holds and how many of those
+    are in `vocabulary`: children are counted before their parents (reversed document order), each node once."""
+    elements = [node for node in soup.descendants if isinstance(node, Tag)]
+    size: dict[int, int] = {}
+    hits: dict[int, int] = {}
+    for element in reversed(elements):
+        n = h = 0
+        for child in element.contents:
+            if isinstance(child, Tag):
+                n += size[id(child)]
+                h += hits[id(child)]
+            elif isinstance(child, NavigableString):  # comments, doctypes and the like were dropped by _prepared
+                found = words(child)
+                n += len(found)
+                h += sum(w in vocabulary for w in found)
+        size[id(element)] = n
+        hits[id(element)] = h
+    return elements, size, hits
 
 
-def _named(soup: BeautifulSoup, ranked: Iterable[tuple[Counter, Tag]], limit: int) -> list[str]:
+def _candidates(elements: list[Tag]) -> Iterable[Tag]:
+    """Tables, lists and elements with an id or a class: what a selector names."""
+    for e in elements:
+        if e.name in LIST_TAGS or (e.name not in ("html", "body") and (e.get("id") or e.get("class"))):
+            yield e
+
+
+def _named(elements: list[Tag], ranked: Iterable[tuple[Counter, Tag]], limit: int) -> list[str]:
     """Selectors for the ranked elements, skipping those holding the same text as one already named and those no
     short selector picks out alone. For one text, an element with an id is named before one without."""
     ranked = list(ranked)
     best: dict[frozenset, Tag] = {}
     for have, element in ranked:
         key = frozenset(have.items())
-        if key not in best or (element.get("id") and not best[key].get("id")):
+        if key not in best or (_id(element) and not _id(best[key])):
             best[key] = element
+    names = _Names(elements)
     out: list[str] = []
     for have, element in ranked:
         if len(out) >= limit:
             break
         if best.get(frozenset(have.items())) is not element:
             continue
-        selector = _selector(soup, element)
+        selector = names.selector(element)
         if selector and selector not in out:
             out.append(selector)
     return out
 
 
-def _selector(soup: BeautifulSoup, element: Tag) -> str | None:
-    """The first of `#id`, `tag.class`, `tag.class.class`, `#ancestor tag.class`, `#ancestor tag` and `tag` that
-    selects this element and nothing else (the nearest ancestor with an id), or None."""
-    classes = [f".{soupsieve.escape(c)}" for c in _classes(element)]
-    tail = [element.name + c for c in classes] + ([element.name + "".join(classes)] if len(classes) > 1 else [])
-    own_id = _id(element)
-    tries = ([f"#{soupsieve.escape(own_id)}"] if own_id else []) + tail
-    ancestor = next((a for a in element.parents if isinstance(a, Tag) and _id(a)), None)
-    if ancestor is not None:
-        tries += [f"#{soupsieve.escape(_id(ancestor))} {t}" for t in tail + [element.name]]
-    tries.append(element.name)
-    for selector in tries:
-        try:
-            found = soup.select(selector, limit=2)
-        except Exception:  # noqa: BLE001 - soupsieve refuses some escaped idents; try the next form
-            continue
-        if len(found) == 1 and found[0] is element:
-            return selector
-    return None
+class _Names:
+    """Which elements each simple form of selector picks, from one pass over the page (soupsieve's `select` walks
+    the whole page for every selector tried)."""
+
+    def __init__(self, elements: list[Tag]):
+        self.by_id: dict[str, list[Tag]] = defaultdict(list)
+        self.by_tag: dict[str, list[Tag]] = defaultdict(list)
+        self.by_class: dict[tuple[str, str], list[Tag]] = defaultdict(list)
+        for e in elements:
+            if _id(e):
+                self.by_id[_id(e)].append(e)
+            self.by_tag[e.name].append(e)
+            for c in _classes(e):
+                self.by_class[(e.name, c)].append(e)
+
+    def selector(self, element: Tag) -> str | None:
+        """The first of `#id`, `tag.class`, `tag.class.class`, `#ancestor tag.class`, `#ancestor tag` and `tag`
+        (the nearest ancestor with an id) that selects this element and nothing else, or None."""
+        for selector, matches in self._forms(element):
+            if len(matches) == 1 and matches[0] is element:
+                try:
+                    if soupsieve.compile(selector).match(element):
+                        return selector
+                except Exception:  # noqa: BLE001 - soupsieve refuses some escaped idents: try the next form
+                    continue
+        return None
+
+    def _forms(self, element: Tag) -> Iterable[tuple[str, list[Tag]]]:
+        name, classes, own = element.name, _classes(element), _id(element)
+        if own:
+            yield f"#{soupsieve.escape(own)}", self.by_id[own]
+        tails = [(f"{name}.{soupsieve.escape(c)}", self.by_class[(name, c)]) for c in classes]
+        if len(classes) > 1:
+            tails.append((name + "".join(f".{soupsieve.escape(c)}" for c in classes),
+                          [e for e in self.by_class[(name, classes[0])] if set(classes) <= set(_classes(e))]))
+        yield from tails
+        ancestor = next((_id(a) for a in element.parents if isinstance(a, Tag) and _id(a)), "")
+        if ancestor:
+            for tail, matches in tails + [(name, self.by_tag[name])]:
+                yield (f"#{soupsieve.escape(ancestor)} {tail}",
+                       [e for e in matches if any(_id(a) == ancestor for a in e.parents if isinstance(a, Tag))])
+        yield name, self.by_tag[name]
 
 
 def _id(element: Tag) -> str:
