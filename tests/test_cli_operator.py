@@ -199,6 +199,26 @@ def test_check_status_history_and_show_use_the_same_words(project, server):
     assert "(failed, not alerted)" in project.run("show", failure["id"]).stdout.splitlines()[0]
 
 
+def test_status_reads_a_state_written_before_not_kratom_existed(project, server):
+    """Before the one vocabulary, any edit of a page's text was stored as `changed`. Such a row whose last change
+    is not from its last check had no legal change: `status` says so until the next check rewrites it."""
+    server.routes["/bill"] = bill_page(TITLE, ROWS)
+    server.routes["/other"] = fishing(2026)
+    project.write([source(server, "fl-sb-1180", "/bill", select="#tabBodyBillHistory"),
+                   source(server, "fishing", "/other")])
+    project.check()
+    server.routes["/bill"] = bill_page(TITLE, ROWS + [PASSED])
+    server.routes["/other"] = fishing(2027)
+    project.check()
+    import sqlite3
+
+    with sqlite3.connect(project.state / "monitor.db") as db:  # what monitor 0.1.0 stored for this pass
+        db.execute("UPDATE sources SET last_status = 'changed'")
+    sources = status_json(project)
+    assert (sources["fl-sb-1180"]["outcome_text"], sources["fishing"]["outcome_text"]) == \
+        ("legal change", "changed (not kratom)")
+
+
 # -- the terminal -------------------------------------------------------------------------------------------------
 def test_progress_names_the_slow_source_and_ctrl_c_says_what_was_kept(project, server):
     server.routes["/fast"] = fishing(2026)
