@@ -1,31 +1,35 @@
-"""The command line: validate, check, run, status, history, show. Orchestration only.
+"""The command line: validate, check, run, status, history, show, deliver, test-slack. Orchestration only: what the
+commands print is report.py's and terminal.py's.
 
-Exit codes are a contract: 0 all good; 1 the pass finished but some sources failed; 2 a bad sources.yaml or usage.
+Exit codes are a contract: 0 all good; 1 the pass finished but some sources failed; 2 a bad sources.yaml or usage
+(a missing sources.yaml or state directory, an unknown source id or command); 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
+import re
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Sequence
+from pathlib import Path
+from typing import Callable, Sequence
 
 from . import __version__
-from .config import Config, ConfigError, load_config
+from . import report
+from .config import Config, ConfigError, SourcesNotFound, load_config, parse_duration
 from .fetch import Fetcher
-from .jurisdictions import jurisdiction_name
 from .logs import configure_command_logging
+from .models import EVENTS, SEVERITIES
 from .notify import deliver_pending, make_notifier, probe_alert
-from .notify.console import format_change
 from .pipeline import Checker, Outcome, run_pass
-from .store import Store
+from .store import DB_NAME, Store, iso
+from .terminal import Progress, did_you_mean
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # A check pass parses pages up to this size on its event loop (at most some 30 ms on the lxml path, 250 ms on bs4's),
 # larger ones in threads: on 2 cores that saved 10-15% of a pass's CPU against threads for every page (bench/).
 INLINE_PARSE_BYTES = 256 * 1024
@@ -40,15 +44,54 @@ class UsageError(Exception):
     pass
 
 
+class NotFound(Exception):
+    """A file a command needs is not where it looked (usually: run from the wrong directory). Exit 2."""
+
+
+def version() -> str:
+    """The installed distribution's version; the package's own when run from a checkout that is not installed."""
+    from importlib.metadata import PackageNotFoundError, version as installed
+
+    try:
+        return installed("kratom-monitor")
+    except PackageNotFoundError:
+        return __version__
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse exits 2 too; keep its message short and traceback-free
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"monitor: error: {message}\n")
 
+    def _check_value(self, action, value):
+        """argparse's check of a choice, with the closest one suggested (`monitor chek`: did you mean 'check'?)."""
+        if action.choices is None or value in action.choices:
+            return
+        hint = did_you_mean(value, action.choices)
+        if action.dest == "command":
+            raise argparse.ArgumentError(None, f"unknown command {value!r}{hint}; the commands are "
+                                               + ", ".join(action.choices))
+        raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from "
+                                             + ", ".join(map(str, action.choices)) + ")")
+
+
+def since(value: str) -> str:
+    """`--since`: 7d, 12h, 30m (ago) or an ISO date or time (UTC unless it says otherwise) -> an `iso` time."""
+    if re.fullmatch(r"\s*\d+(\.\d+)?\s*(s|sec|m|min|h|d|w)\s*", value):
+        weeks = value.strip().endswith("w")
+        seconds = parse_duration(value.strip()[:-1] + "d") * 7 if weeks else parse_duration(value)
+        return iso(utcnow() - timedelta(seconds=seconds))
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is neither a duration (7d, 12h, 30m) nor an ISO date "
+                                         "(2026-02-01, 2026-02-01T09:00)") from None
+    return iso(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="monitor", description="Watch government sources for changes in kratom's legal status.")
-    p.add_argument("--version", action="version", version=f"monitor {__version__}")
+    p.add_argument("--version", action="version", version=f"monitor {version()}")
     p.add_argument("--sources", default=os.environ.get("MONITOR_SOURCES", "sources.yaml"),
                    help="watch list (default ./sources.yaml, or $MONITOR_SOURCES)")
     p.add_argument("--state-dir", default=os.environ.get("MONITOR_STATE_DIR", "state"),
@@ -63,13 +106,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--dry-run", action="store_true", help="fetch and judge, but store and send nothing")
     r = sub.add_parser("run", help="the worker: check every source on its interval until stopped")
     r.add_argument("--log-format", choices=("text", "json"), default="text", help="log line format")
-    sub.add_parser("status", help="each source's last check, last change and health")
+    st = sub.add_parser("status", help="each source's last check, last outcome, last change and health")
+    st.add_argument("--json", action="store_true", help="one JSON document")
     h = sub.add_parser("history", help="recorded changes, newest first")
     h.add_argument("--source", metavar="ID", help="only this source")
+    h.add_argument("--since", type=since, metavar="WHEN", help="detected since: 7d, 12h, 30m ago, or an ISO date")
+    h.add_argument("--jurisdiction", metavar="CODE", help="in this jurisdiction or under it (US-FL: its cities too)")
+    h.add_argument("--severity", choices=SEVERITIES, metavar="LEVEL", help="at this severity or above")
+    h.add_argument("--event", action="append", default=[], metavar="EVENT", help="of this event (repeatable)")
     h.add_argument("--limit", type=int, default=20, metavar="N", help="at most N changes (default 20)")
-    h.add_argument("--json", action="store_true", help="JSON lines")
+    out = h.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="JSON lines")
+    out.add_argument("--csv", action="store_true", help="CSV with a header row")
     s = sub.add_parser("show", help="one change in full, with why it was judged so")
-    s.add_argument("change_id", metavar="CHANGE_ID")
+    s.add_argument("change_id", metavar="CHANGE_ID", help="the id, or enough of its start to name one change")
     d = sub.add_parser("deliver", help="send the alerts waiting in the outbox now, ignoring the retry delay")
     d.add_argument("--retry-held", action="store_true",
                    help="also retry alerts Slack refused (once the cause is fixed)")
@@ -82,6 +132,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_command_logging(args.verbose)
     try:
         return COMMANDS[args.command](args)
+    except SourcesNotFound as e:
+        print(f"monitor: {_sources_not_found(e.path)}", file=sys.stderr)
+        return EXIT_USAGE
+    except NotFound as e:
+        print(f"monitor: {e}", file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as e:
         for problem in e.problems:
             print(f"{e.path}: {problem}", file=sys.stderr)
@@ -91,11 +147,40 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"monitor: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def _config(args) -> Config:
     return load_config(args.sources)
+
+
+def _sources_not_found(path: str) -> str:
+    return f"not found: {os.path.abspath(path)} (the watch list: give --sources PATH or set MONITOR_SOURCES)"
+
+
+def _state_not_found(state_dir: str) -> str | None:
+    """Why a command that only reads the state cannot run here, or None. Such commands never create it: run from
+    the wrong directory, they would otherwise leave a stray ./state and print an empty report."""
+    db = Path(state_dir) / DB_NAME
+    if db.is_file():
+        return None
+    return (f"not found: {os.path.abspath(db)} (the state: no check has been run with --state-dir "
+            f"{state_dir}; give --state-dir DIR or set MONITOR_STATE_DIR, or run `monitor check` first)")
+
+
+def _open_state(args) -> Store:
+    problem = _state_not_found(args.state_dir)
+    if problem:
+        raise NotFound(problem)
+    return Store.open(args.state_dir)
+
+
+def _unknown_sources(wanted: Sequence[str], known: set[str], where: str) -> UsageError | None:
+    unknown = [sid for sid in wanted if sid not in known]
+    if not unknown:
+        return None
+    return UsageError(f"no source with id {', '.join(f'{sid!r}{did_you_mean(sid, known)}' for sid in unknown)} "
+                      f"in {where}")
 
 
 def cmd_validate(args) -> int:
@@ -113,74 +198,74 @@ def cmd_check(args) -> int:
     sources = config.enabled
     if args.source:
         known = {s.id: s for s in config.sources}
-        unknown = [sid for sid in args.source if sid not in known]
-        if unknown:
-            raise UsageError(f"no source with id {', '.join(map(repr, unknown))} in {config.path}")
+        error = _unknown_sources(args.source, set(known), config.path)
+        if error:
+            raise error
         sources = tuple(known[sid] for sid in dict.fromkeys(args.source))
     human = not args.json and sys.stdout.isatty()
     notifier = make_notifier(os.environ, stream=sys.stdout if human else sys.stderr)
     store = Store.open(args.state_dir)
+    finished: list[Outcome] = []  # as each check ends: what a Ctrl-C leaves recorded
     try:
         if not args.dry_run:
             deliver_pending(store, notifier, utcnow)
-        outcomes = asyncio.run(_check(config, store, sources, args.dry_run, progress=human))
+        outcomes = asyncio.run(_check(config, store, sources, args.dry_run, finished.append, progress=human))
         if not args.dry_run:
             reminder = deliver_pending(store, notifier, utcnow).reminder()
             if reminder:
                 print(f"monitor: {reminder}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return _interrupted(finished, len(sources), args.dry_run, json_lines=not human)
     finally:
         store.close()
-    changes = [c for o in outcomes for c in o.changes]
     if human:
-        _print_human(outcomes, changes, notifier.name, args.dry_run)
+        report.print_check(outcomes, notifier.name, args.dry_run, sys.stdout)
     else:
-        for change in changes:
-            print(json.dumps(change.as_json(), ensure_ascii=False), flush=False)
-        sys.stdout.flush()
+        report.changes_json((c for o in outcomes for c in o.changes), sys.stdout)
     failed = [o for o in outcomes if o.failed]
     for o in failed:
         print(f"monitor: {o.source.id}: {o.error_class}: {o.error}", file=sys.stderr)
     return EXIT_FAILURES if failed else EXIT_OK
 
 
-async def _check(config: Config, store: Store, sources, dry_run: bool, progress: bool) -> list[Outcome]:
-    done = Counter()
+def _interrupted(finished: list[Outcome], total: int, dry_run: bool, json_lines: bool) -> int:
+    """Ctrl-C during a pass: each source's check is recorded whole or not at all, so the finished ones are kept.
+    Say how many, and print their changes as the pass would have (scripts read stdout to the end)."""
+    if json_lines:
+        report.changes_json((c for o in finished for c in o.changes), sys.stdout)
+        sys.stdout.flush()
+    kept = "nothing stored (dry run)" if dry_run else "their results are kept"
+    print(f"monitor: interrupted: {len(finished)} of {total} sources checked, {kept}; "
+          f"{total - len(finished)} not checked", file=sys.stderr)
+    alerts = sum(c.alert for o in finished for c in o.changes)
+    if alerts and not dry_run:
+        print(f"monitor: {alerts} alert(s) wait in the outbox: `monitor deliver` sends them now, the next check or "
+              "run does too", file=sys.stderr)
+    return EXIT_INTERRUPTED
 
-    def on_done(outcome: Outcome) -> None:
-        done["all"] += 1
-        done["failed"] += outcome.failed
-        if progress:
-            print(f"\rchecked {done['all']}/{len(sources)} sources, {done['failed']} failed", end="",
-                  file=sys.stderr, flush=True)
 
+async def _check(config: Config, store: Store, sources, dry_run: bool, on_done: Callable[[Outcome], None],
+                 progress: bool) -> list[Outcome]:
     fetcher = Fetcher(config.settings, env=os.environ)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="parse") as executor:
         checker = Checker(config, store, fetcher, utcnow, executor=executor, dry_run=dry_run,
                           inline_bytes=INLINE_PARSE_BYTES)
+        line = Progress(len(sources), checker.in_flight, sys.stderr) if progress else None
+        ticker = asyncio.create_task(line.ticking()) if line else None
+
+        def done(outcome: Outcome) -> None:
+            on_done(outcome)
+            if line:
+                line.finished(outcome.failed)
+
         try:
-            return await run_pass(checker, sources, on_done)
+            return await run_pass(checker, sources, done)
         finally:
+            if ticker:
+                ticker.cancel()
             await fetcher.aclose()
-            if progress:
-                print(file=sys.stderr)
-
-
-def _print_human(outcomes: list[Outcome], changes, notifier_name: str, dry_run: bool) -> None:
-    quiet = [c for c in changes if not c.alert or dry_run or notifier_name != "console"]
-    for change in quiet:
-        flag = "" if not change.alert else (" (would alert)" if dry_run else f" (sent to {notifier_name})")
-        print(format_change(change) + flag + "\n")
-    statuses = Counter(o.status for o in outcomes)
-    legal = sum(c.kind == "legal" for c in changes)
-    print(f"{'sources':>10} {len(outcomes)}")
-    for status in ("baseline", "unchanged", "changed", "held", "failed"):
-        if statuses[status]:
-            print(f"{status:>10} {statuses[status]}")
-    print(f"{'changes':>10} {legal} legal, {len(changes) - legal} operational"
-          + (" (dry run: nothing stored or sent)" if dry_run else ""))
-    slow = sorted(outcomes, key=lambda o: -o.duration)[:3]
-    if slow and slow[0].duration > 5:
-        print(f"{'slowest':>10} " + ", ".join(f"{o.source.id} {o.duration:.1f}s" for o in slow))
+            if line:
+                line.close()
 
 
 def cmd_run(args) -> int:
@@ -190,65 +275,45 @@ def cmd_run(args) -> int:
 
 
 def cmd_status(args) -> int:
+    missing_state = _state_not_found(args.state_dir)
     try:
-        config = _config(args)
-        configured = {s.id: s for s in config.sources}
+        configured = {s.id: s for s in _config(args).sources}
+    except SourcesNotFound as e:
+        for problem in (_sources_not_found(e.path), missing_state):
+            if problem:
+                print(f"monitor: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     except ConfigError as e:
         print(f"warning: {e.path} does not validate ({len(e.problems)} problem(s)); showing stored state only",
               file=sys.stderr)
         configured = {}
-    store = Store.open(args.state_dir)
+    store = _open_state(args)
     try:
-        rows = {r["id"]: r for r in store.sources()}
+        sources = report.source_status(configured, {r["id"]: r for r in store.sources()})
         jurisdictions = store.latest_legal_by_jurisdiction()
         outbox = store.outbox_counts()
         undelivered = store.undelivered()
     finally:
         store.close()
-    ids = list(configured) + [i for i in rows if i not in configured]
-    table = [("SOURCE", "HEALTH", "LAST CHECK", "STATUS", "LAST CHANGE", "NEXT RUN")]
-    for sid in ids:
-        r = rows.get(sid, {})
-        enabled = configured[sid].enabled if sid in configured else None
-        failures = int(r.get("consecutive_failures") or 0)
-        health = ("disabled" if enabled is False else "removed" if enabled is None else
-                  "never checked" if not r.get("last_checked") else
-                  f"failing x{failures}" if failures else "ok")
-        status = r.get("last_status") or "-"
-        if failures and r.get("last_error_class"):
-            status = f"{status} ({r['last_error_class']})"
-        table.append((sid, health, r.get("last_checked") or "-", status, r.get("last_change_at") or "-",
-                      r.get("next_run") or "-"))
-    _print_table(table)
-    if jurisdictions:
-        print("\nLatest legal event per jurisdiction:")
-        _print_table([("JURISDICTION", "EVENT", "SEVERITY", "DETECTED", "SUMMARY")] + [
-            (f"{j['jurisdiction']} {jurisdiction_name(j['jurisdiction'])}", j["event"], j["severity"],
-             j["detected_at"], (j["summary"] or "")[:90]) for j in jurisdictions])
-    if outbox:
-        print("\nAlert outbox: " + ", ".join(f"{n} {status}" for status, n in sorted(outbox.items())))
-    if undelivered:
-        _print_table([("CHANGE", "CHANNEL", "STATUS", "ATTEMPTS", "NEXT TRY", "LAST ERROR")] + [
-            (d["change_id"], d["channel"] or "default", d["status"], d["attempts"],
-             d["next_attempt_at"] if d["status"] != "held" else "after a fix", (d["last_error"] or "-")[:160])
-            for d in undelivered])
+    (report.status_json if args.json else report.print_status)(sources, jurisdictions, outbox, undelivered,
+                                                                sys.stdout)
     return EXIT_OK
 
 
 def cmd_deliver(args) -> int:
     """Flush the outbox by hand; exit 1 while alerts still wait or are held."""
     notifier = make_notifier(os.environ, stream=sys.stdout)
-    store = Store.open(args.state_dir)
+    store = _open_state(args)
     try:
-        report = deliver_pending(store, notifier, utcnow, force=True, retry_held=args.retry_held,
+        result = deliver_pending(store, notifier, utcnow, force=True, retry_held=args.retry_held,
                                  budget=timedelta(hours=1), limit=100_000)
     finally:
         store.close()
-    print(f"{report.delivered} alert(s) delivered to {notifier.name}"
-          + (f" ({report.released} held alert(s) retried)" if report.released else ""))
-    if report.reminder():
-        print(f"monitor: {report.reminder()}", file=sys.stderr)
-    return EXIT_FAILURES if report.pending or report.held_total else EXIT_OK
+    print(f"{result.delivered} alert(s) delivered to {notifier.name}"
+          + (f" ({result.released} held alert(s) retried)" if result.released else ""))
+    if result.reminder():
+        print(f"monitor: {result.reminder()}", file=sys.stderr)
+    return EXIT_FAILURES if result.pending or result.held_total else EXIT_OK
 
 
 def cmd_test_slack(args) -> int:
@@ -275,66 +340,60 @@ def cmd_test_slack(args) -> int:
 
 
 def cmd_history(args) -> int:
-    store = Store.open(args.state_dir)
+    store = _open_state(args)
     try:
-        changes = store.history(args.source, max(1, args.limit))
+        known = store.source_ids() if args.source else set()
+        if args.source and args.source not in known:
+            error = _unknown_sources([args.source], known | _configured_ids(args), f"{args.state_dir} or {args.sources}")
+            if error:  # else a source sources.yaml names that has not been checked yet: no changes, no error
+                raise error
+        known_events = set(EVENTS) | store.events()
+        for event in args.event:
+            if event not in known_events:
+                raise UsageError(f"no change has the event {event!r}{did_you_mean(event, known_events)} "
+                                 f"(legal events: {', '.join(EVENTS)})")
+        minimum = SEVERITIES.index(args.severity) if args.severity else 0
+        jurisdiction = args.jurisdiction.strip().strip("-").upper() if args.jurisdiction else None
+        changes = store.history(args.source, max(1, args.limit), since=args.since, jurisdiction=jurisdiction,
+                                severities=SEVERITIES[minimum:] if args.severity else (), events=args.event)
     finally:
         store.close()
     if args.json:
-        for c in changes:
-            print(json.dumps(c.as_json(), ensure_ascii=False))
-        return EXIT_OK
-    if not changes:
-        print("no changes recorded" + (f" for {args.source}" if args.source else ""))
-        return EXIT_OK
-    _print_table([("ID", "DETECTED", "SOURCE", "KIND", "EVENT", "SEVERITY", "ALERT", "SUMMARY")] + [
-        (c.id, c.detected_at, c.source, c.kind, c.event, c.severity, "yes" if c.alert else "no", c.summary[:80])
-        for c in changes])
+        report.changes_json(changes, sys.stdout)
+    elif args.csv:
+        report.history_csv(changes, sys.stdout)
+    elif not changes:
+        filtered = args.source or args.since or args.jurisdiction or args.severity or args.event
+        print("no changes recorded" + (" that match" if filtered else ""))
+    else:
+        report.print_history(changes, sys.stdout)
     return EXIT_OK
+
+
+def _configured_ids(args) -> set[str]:
+    """The ids sources.yaml names, if it can be read: a source configured but never checked is not unknown."""
+    try:
+        return {s.id for s in _config(args).sources}
+    except ConfigError:
+        return set()
 
 
 def cmd_show(args) -> int:
-    store = Store.open(args.state_dir)
+    store = _open_state(args)
     try:
         change = store.change(args.change_id)
         deliveries = store.deliveries(change.id) if change else []
+        candidates = store.changes_by_prefix(args.change_id, 11) if change is None else []
     finally:
         store.close()
+    if len(candidates) > 1:
+        report.print_candidates(args.change_id, candidates[:10], len(candidates) > 10, sys.stderr)
+        return EXIT_USAGE
     if change is None:
         print(f"monitor: no change with id {args.change_id!r} (see `monitor history`)", file=sys.stderr)
         return EXIT_USAGE
-    print(f"Change {change.id}  ({change.kind}, {'alerted' if change.alert else 'not alerted'})")
-    print(f"Source:       {change.source_name} [{change.source}]")
-    print(f"URL:          {change.url}")
-    print(f"Jurisdiction: {change.jurisdiction} ({jurisdiction_name(change.jurisdiction)})")
-    print(f"Detected:     {change.detected_at}")
-    print(f"Event:        {change.event}   Severity: {change.severity}   Direction: {change.direction}")
-    print(f"Measure:      {change.measure or '-'}")
-    print(f"Summary:      {change.summary}")
-    for title, lines, sign in (("Added", change.added, "+"), ("Removed", change.removed, "-")):
-        if lines:
-            print(f"\n{title} ({len(lines)}):")
-            for line in lines:
-                print(f"  {sign} {line}")
-    blocks = change.explanation.get("blocks") or []
-    if blocks:
-        print("\nWhy it was judged a legal change:")
-        for b in blocks:
-            print(f"  - {b['change']} block: {b['why']}; event {b['event']!r} from {b['phrase']!r}")
-            print(f"      \"{b['text'][:200]}\"")
-    if deliveries:
-        print("\nDelivery:")
-        for d in deliveries:
-            where = d["channel"] or "default channel"
-            detail = f"ts {d['ts']}" if d["ts"] else (d["last_error"] or "")
-            print(f"  {where}: {d['status']} after {d['attempts']} attempt(s) {detail}".rstrip())
+    report.print_change(change, deliveries, sys.stdout)
     return EXIT_OK
-
-
-def _print_table(rows: list[tuple]) -> None:
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
 
 
 COMMANDS = {"validate": cmd_validate, "check": cmd_check, "run": cmd_run, "status": cmd_status,

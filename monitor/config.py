@@ -111,6 +111,11 @@ class ConfigError(Exception):
         super().__init__("\n".join(f"{path}: {p}" for p in problems))
 
 
+class SourcesNotFound(ConfigError):
+    """There is no file at `path`: usually a command run from the wrong directory, which deserves its own words
+    ("not found"), not a list of problems with a file that is not there."""
+
+
 SETTINGS_KEYS = {
     "interval", "timeout", "min_severity", "user_agent", "max_body", "max_redirects", "concurrency",
     "per_host_concurrency", "host_delay", "host_delays", "retries", "failure_threshold", "suspect_passes",
@@ -130,7 +135,7 @@ def load_config(path: str | os.PathLike, env: Mapping[str, str] | None = None) -
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, ["file not found (use --sources PATH or MONITOR_SOURCES)"]) from None
+        raise SourcesNotFound(path, ["file not found (use --sources PATH or MONITOR_SOURCES)"]) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(path, [f"cannot read: {e}"]) from None
     return parse_config(text, path, os.environ if env is None else env)

@@ -21,6 +21,7 @@ from .expand import EXPANDERS, expand
 from .fetch import Fetcher, Validators
 from .models import Diff, FetchResult, Page
 from .notify import route
+from .outcomes import LEGAL, outcome_code
 from .store import ChangeRecord, Snapshot, SnapshotHead, Store, iso, new_change_id
 
 log = logging.getLogger("monitor.pipeline")
@@ -40,7 +41,8 @@ DATED_KINDS = {"federal_register"}
 
 @dataclass
 class Outcome:
-    """How one source's check went. status: baseline | unchanged | changed | held | failed."""
+    """How one source's check went. status: baseline | unchanged | changed | held | failed (`code` refines it, in
+    the vocabulary of monitor/outcomes.py)."""
 
     source: Source
     status: str
@@ -53,6 +55,11 @@ class Outcome:
     @property
     def failed(self) -> bool:
         return self.status == "failed"
+
+    @property
+    def code(self) -> str:
+        """What is stored as the source's last status and printed by `check` and `status`."""
+        return outcome_code(self.status, self.irrelevant)
 
 
 @dataclass(frozen=True)
@@ -85,12 +92,14 @@ class Checker:
         self.dry_run = dry_run
         self.inline_bytes = inline_bytes
         self._slots = asyncio.Semaphore(CHECKS_PER_FETCH_SLOT * config.settings.concurrency)
+        # Source id -> time.monotonic() when its check began, for checks under way: what a progress line names.
+        self.in_flight: dict[str, float] = {}
 
     async def check(self, source: Source) -> Outcome:
         """Check one source. A bug met on the way is recorded as this source's failure, never raised. Checks beyond
         the slots wait their turn before they read or fetch anything."""
         async with self._slots:
-            started = time.monotonic()
+            started = self.in_flight[source.id] = time.monotonic()
             try:
                 outcome = await self._check(source)
             except Exception as e:  # noqa: BLE001 - one source's trouble must not stop the pass
@@ -101,6 +110,8 @@ class Checker:
                     outcome = self._failure(source, state, self.clock(), "internal_error", message)
                 except Exception:  # noqa: BLE001 - the store itself is failing; report, do not raise
                     outcome = Outcome(source, "failed", error=message, error_class="internal_error")
+            finally:
+                self.in_flight.pop(source.id, None)
             outcome.duration = round(time.monotonic() - started, 3)
             return outcome
 
@@ -126,6 +137,12 @@ class Checker:
             # A page whose bytes change on every request (tokens, render times) but whose content does not comes
             # back `unchanged` from its fingerprint: its stored blocks are never decoded, compared or rewritten.
             page = await self._cpu(len(result.body), extract, source, result, head.fingerprint if head else None)
+            if page.problem == "selector_missing":  # say where the old content went: the operator's next question
+                from .extract.suggest import explain_missing_selector  # bs4: imported only on this path
+
+                previous = previous or self._previous(source, head)
+                page = await self._cpu(len(result.body), explain_missing_selector, source, page, result,
+                                       previous.blocks if previous else ())
             if page.unchanged:
                 outcome = self._unchanged(source, state, now, result, head, previous)
             else:
@@ -172,7 +189,7 @@ class Checker:
             previous = self._previous(source, head)
         in_force = self._in_force(source, state, previous, now)
         if in_force:
-            new_state["last_change_at"] = iso(now)
+            new_state.update(last_change_at=iso(now), last_status=LEGAL)
         changes.extend(in_force)
         # New validators are written into the stored snapshot in place: its blocks are neither read nor rewritten
         # (a page with tokens and an ETag made from its bytes has new validators on every pass).
@@ -228,12 +245,12 @@ class Checker:
         legal += self._in_force(source, state, previous, now)
         if legal:
             new_state["last_change_at"] = iso(now)
-        if not diff:
-            new_state["last_status"] = "unchanged"
         changes.extend(legal)
-        self._record(source, new_state, snapshot, changes)
         irrelevant = len(diff.added) + len(diff.removed) + len(diff.modified) if diff and not legal else 0
-        return Outcome(source, "changed" if legal else "unchanged", changes, irrelevant=irrelevant)
+        outcome = Outcome(source, "changed" if legal else "unchanged", changes, irrelevant=irrelevant)
+        new_state["last_status"] = outcome.code
+        self._record(source, new_state, snapshot, changes)
+        return outcome
 
     @staticmethod
     def _suspicious(previous: Snapshot, diff: Diff) -> bool:

@@ -333,24 +333,54 @@ class Store:
 
     # -- reading --------------------------------------------------------------------------------------------
     def change(self, change_id: str) -> ChangeRecord | None:
+        """The change with this id, or the only one whose id starts with it."""
         rows = list(self.db.query("SELECT * FROM changes WHERE id = ?", [change_id]))
-        if not rows:
-            prefix = change_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            rows = list(self.db.query("SELECT * FROM changes WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT 2",
-                                      [prefix + "%"]))
-            if len(rows) != 1:
-                return None
-        return ChangeRecord.from_row(rows[0])
+        if rows:
+            return ChangeRecord.from_row(rows[0])
+        found = self.changes_by_prefix(change_id, 2)
+        return found[0] if len(found) == 1 else None
 
     def deliveries(self, change_id: str) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT channel, status, attempts, ts, delivered_at, last_error FROM outbox "
                                   "WHERE change_id = ? ORDER BY id", [change_id]))
 
-    def history(self, source_id: str | None = None, limit: int = 20) -> list[ChangeRecord]:
-        where, params = ("WHERE source_id = ?", [source_id]) if source_id else ("", [])
-        rows = self.db.query(f"SELECT * FROM changes {where} ORDER BY detected_at DESC, id DESC LIMIT ?",
+    def changes_by_prefix(self, prefix: str, limit: int = 10) -> list[ChangeRecord]:
+        """Changes whose id starts with `prefix`, by id: what `monitor show` lists when a prefix is ambiguous."""
+        like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.db.query("SELECT * FROM changes WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?", [like, limit])
+        return [ChangeRecord.from_row(r) for r in rows]
+
+    def history(self, source_id: str | None = None, limit: int = 20, *, since: str | None = None,
+                jurisdiction: str | None = None, severities: Sequence[str] = (),
+                events: Sequence[str] = ()) -> list[ChangeRecord]:
+        """Changes, newest first: of one source; detected at or after `since` (an `iso` time); in `jurisdiction` or
+        under it (US-FL: US-FL and US-FL-MIAMI); of one of `severities`; of one of `events`."""
+        where: list[str] = []
+        params: list[Any] = []
+        if source_id:
+            where.append("source_id = ?")
+            params.append(source_id)
+        if since:
+            where.append("detected_at >= ?")
+            params.append(since)
+        if jurisdiction:
+            where.append("(jurisdiction = ? OR substr(jurisdiction, 1, ?) = ?)")
+            params += [jurisdiction, len(jurisdiction) + 1, jurisdiction + "-"]
+        for column, values in (("severity", severities), ("event", events)):
+            if values:
+                where.append(f"{column} IN ({', '.join('?' * len(values))})")
+                params += list(values)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self.db.query(f"SELECT * FROM changes {clause} ORDER BY detected_at DESC, id DESC LIMIT ?",
                              [*params, limit])
         return [ChangeRecord.from_row(r) for r in rows]
+
+    def source_ids(self) -> set[str]:
+        """Every source the state knows: checked ones, and those only changes remember."""
+        return {r[0] for r in self.db.execute("SELECT id FROM sources UNION SELECT source_id FROM changes")}
+
+    def events(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT DISTINCT event FROM changes")}
 
     def sources(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM sources ORDER BY id"))
