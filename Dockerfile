@@ -1,8 +1,8 @@
 # kratom-monitor: the worker (`monitor run`) in a container. See docs/deployment.md.
 #
 #   docker build -t kratom-monitor .
-#   docker run -d --name kratom-monitor --restart unless-stopped --env-file /etc/kratom-monitor/env \
-#       -v kratom-monitor-state:/app/state -v /etc/kratom-monitor:/app/config:ro kratom-monitor
+#   docker run -d --name kratom-monitor --restart unless-stopped --env-file /srv/kratom-monitor/env \
+#       -v kratom-monitor-state:/app/state -v /srv/kratom-monitor/config:/app/config:ro kratom-monitor
 #
 # The image carries the shipped sources.yaml in /app/config; mount a directory of your own there (a directory,
 # not the file alone, so that an editor's save reaches the running worker). The state is a volume: keep it, and
