@@ -151,6 +151,7 @@ def print_change(change: ChangeRecord, deliveries: list[dict], out: TextIO) -> N
             say(f"\n{title} ({len(lines)}):")
             for line in lines:
                 say(f"  {sign} {line}")
+    _print_measure(change.explanation, say)
     blocks = change.explanation.get("blocks") or []
     if blocks:
         say("\nWhy it was judged a legal change:")
@@ -163,6 +164,25 @@ def print_change(change: ChangeRecord, deliveries: list[dict], out: TextIO) -> N
             where = d["channel"] or "default channel"
             detail = f"ts {d['ts']}" if d["ts"] else (d["last_error"] or "")
             say(f"  {where}: {d['status']} after {d['attempts']} attempt(s) {detail}".rstrip())
+
+
+def _print_measure(explanation: dict, say) -> None:
+    """The judgement as a measure: what made it a kratom measure, the stage before and after, the actions that
+    moved it (with votes), the confidence and why the severity is what it is."""
+    measure = explanation.get("measure")
+    if not measure:
+        return
+    say("\nThe measure:")
+    say(f"  Measure:     {measure.get('id') or '-'} (a {measure.get('page') or 'page'} page)")
+    say(f"  Identity:    {measure.get('identity') or '-'}")
+    say(f"  Stage:       {measure.get('previous_stage') or 'unknown'} -> {measure.get('stage') or 'unknown'}")
+    for action in measure.get("actions") or ():
+        vote = f"; vote {action['vote']} ({'carried' if action['carried'] else 'lost'})" if action.get("vote") else ""
+        who = f"{action['actor']}: " if action.get("actor") else ""
+        say(f"  Action:      {who}{', '.join(action['classification']) or 'no classification'}{vote}")
+        say(f"               \"{action['text'][:200]}\"")
+    say(f"  Confidence:  {explanation.get('confidence') or '-'}")
+    say(f"  Severity:    {explanation.get('severity_reason') or '-'}")
 
 
 def print_candidates(prefix: str, candidates: Sequence[ChangeRecord], more: bool, out: TextIO) -> None:

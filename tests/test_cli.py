@@ -66,6 +66,11 @@ def test_first_sight_then_change_then_unchanged(project, server):
     show = project.run("show", change["id"])
     assert show.returncode == 0
     assert "YEAS 37 NAYS 1" in show.stdout and "stands under" in show.stdout and "kratom" in show.stdout.lower()
+    # the judgement as a measure: identity, the stage before and after, the action with its vote, confidence
+    assert "Identity:    CS/SB 1180: Kratom Products" in show.stdout
+    assert "Stage:       introduced -> advanced" in show.stdout
+    assert "upper: passage; vote 37-1 (carried)" in show.stdout
+    assert "Confidence:  medium" in show.stdout and "Severity:" in show.stdout
     status = project.run("status")
     assert status.returncode == 0
     assert "fl-sb-1180" in status.stdout and "fishing" in status.stdout and "US-FL" in status.stdout
