@@ -3,7 +3,7 @@
 Classification runs every rule of the jurisdiction's idiom tables over the text and keeps the longest matches: a
 match inside a longer one gives way ("Passed" inside "Not Passed" or "Informally Passed", "Signed" inside "Signed by
 the Speaker", "failed" inside "Amendment 2 failed"); on equal spans the jurisdiction's own table wins over the
-general one. Then two facts the words alone do not settle:
+general one. Within one jurisdiction's table the rules add up, as its author wrote them. Then two facts the words alone do not settle:
 - a vote carries a passage only if the yeas are more than the nays ("Passed 19-21" is a failure);
 - in a proposal ("notice of intent to place ... in Schedule I", a draft, "would ban") what is described as in force
   is not: substantive rules give way.
@@ -114,6 +114,8 @@ def _longest(matches: list[tuple[Rule, re.Match]]) -> list[tuple[Rule, re.Match]
         (ra, ma), (rb, mb) = a, b
         if not (ma.start() <= mb.start() and mb.end() <= ma.end()):
             return False
+        if ra.origin == rb.origin != "*":
+            return False  # within a jurisdiction's table its author's rules add up, as in an Open States categoriser
         if (ma.end() - ma.start()) > (mb.end() - mb.start()):
             return True
         return ra.origin != "*" and rb.origin == "*"  # same span: the jurisdiction's own wording decides

@@ -18,7 +18,8 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from ..config import Source
 from ..models import Block, FetchResult, Page
-from .html import INVISIBLE, markup
+from .decode import markup
+from .rules import INVISIBLE
 from .html_soup import _drop, _drop_hidden
 from .text import words
 
