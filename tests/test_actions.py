@@ -118,3 +118,20 @@ def test_critical_only_for_a_plainly_stated_enactment():
     assert [(f.event, f.severity) for f in enacted] == [("enacted", "critical")]
     speaker = _findings(source, base, base + "<tr><td>04/02/2026</td><td>Signed by the Speaker</td></tr>")
     assert [f.event for f in speaker] == ["passed"] and speaker[0].severity != "critical"
+
+
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Bills Introduced</title>
+<description>Bills filed in the House this week</description>{items}</channel></rss>"""
+ITEM = "<item><guid>{n}</guid><title>HB {n}: {title}</title><description>{title}</description></item>"
+
+
+def test_a_feed_says_what_its_items_are():
+    from monitor.extract.feed import extract_feed
+
+    source = _source(kind="feed")
+    old = extract_feed(source, FEED.format(items=ITEM.format(n=1, title="Fishing licenses")).encode())
+    new = extract_feed(source, FEED.format(items=ITEM.format(n=1, title="Fishing licenses") +
+                                           ITEM.format(n=2, title="Regulating kratom products")).encode())
+    new = replace(new, identity=identify(source, new))
+    found = detect(source, diff_blocks(old.blocks, new.blocks), NOW, new, old.blocks)
+    assert [f.event for f in found] == ["introduced"]

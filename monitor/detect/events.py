@@ -129,7 +129,7 @@ def modified_event(reading: Reading, old_reading: Reading, old: Block, new: Bloc
     if not added:
         return NOTHING
     label = new.context[0] if new.tag == "dd" and new.context else ""
-    if _dates(old.text) != _dates(new.text) and (SUBSTANTIVE_DATE_RE.search(new.text) or VALUE_LABEL_RE.search(label)) \
+    if dates(old.text) != dates(new.text) and (SUBSTANTIVE_DATE_RE.search(new.text) or VALUE_LABEL_RE.search(label)) \
             and not NOT_SUBSTANTIVE_RE.search(new.text + " " + label):
         return Reading("amended", f"date changed{f' ({label})' if label else ''}")
     if all(w.isdigit() for w in added):
@@ -172,10 +172,6 @@ def only_noise(text: str) -> bool:
 
 
 def dates(text: str) -> frozenset:
-    return _dates(text)
-
-
-def _dates(text: str) -> frozenset:
     """Dates in any spelling, normalised to ISO where they can be read (so "02/26/2026" == "Feb 26, 2026")."""
     out = set()
     for m in DATE_RE.finditer(text):

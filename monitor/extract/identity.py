@@ -27,7 +27,7 @@ _DATED_RE = re.compile(r"^\W*(\d{1,2}[/.-]\d{1,2}([/.-]\d{2,4})?|\d{4}-\d{2}-\d{
                        r"sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2})\b", re.I)
 ROW_TAGS = ("tr", "li", "dd", "p", "div")
 MAX_TOPIC_CHARS = 600
-MAX_LEAD_BLOCKS = 12  # blocks before the first action that may describe the measure
+MAX_LEAD_BLOCKS = 40  # blocks before the first action that may describe the measure
 LIST_MIN_MEASURES = 3
 
 
@@ -40,8 +40,8 @@ def identify(source: Source, page: Page) -> Identity:
         return Identity("list", None, heading_texts)
     topic = [*heading_texts, *_labelled(blocks), *_lead(blocks)]
     measure = source.measure or next((m for t in topic if (m := find_measure(t))), None) or _dominant(blocks)
-    dated = sum(1 for b in blocks if b.tag in ROW_TAGS and _DATED_RE.match(b.text))
-    kind = "measure" if measure or dated >= 2 else "document"
+    # A page of dated rows and no measure is a press list or a news page, not a measure's history.
+    kind = "measure" if measure else "document"
     seen: dict[str, None] = {}
     for text in topic:
         seen.setdefault(text[:MAX_TOPIC_CHARS], None)
