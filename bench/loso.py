@@ -6,6 +6,7 @@ site nobody wrote vocabulary for can expect; the gap is how much the site leans 
 
     python bench/loso.py                 # the table, as the README shows it
     python bench/loso.py --json out.json # also every case's result
+    python bench/loso.py --markdown docs/loso.md   # the page the docs link
 
 A case scores 1 when its label holds: a labelled alert raised with an acceptable event (and severity, measure), or
 a quiet case that stayed quiet.
@@ -79,6 +80,7 @@ def table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", help="write every case's result to this file")
+    parser.add_argument("--markdown", help="write the table as a page (docs/loso.md)")
     parser.add_argument("cases", nargs="*", help="case directories (default: the whole corpus)")
     args = parser.parse_args(argv)
     rows = score([Path(c) for c in args.cases] or CASES)
@@ -86,6 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         if not r["loso"]:
             print(f"  loso miss: {r['site']}/{r['case']}: {r['loso_problem']}", file=sys.stderr)
+    if args.markdown:
+        import subprocess
+        from datetime import date
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
+        Path(args.markdown).write_text(
+            "# Leave-one-site-out score\n\nWritten by `python bench/loso.py --markdown docs/loso.md` (see "
+            "[detection.md](detection.md#generalisation-the-leave-one-site-out-score)): each site's corpus cases "
+            "scored with every idiom table (\"all rules\") and with the site's own jurisdiction's table hidden "
+            f"(\"leave-one-site-out\"). A case scores when its label holds. Last run: {rev.strip()}, "
+            f"{date.today().isoformat()}.\n\n{table(rows)}\n", encoding="utf-8")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     return 0

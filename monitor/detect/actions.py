@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .idioms import Idioms, Rule, idioms_for
 from .vocabulary import LEADING_DATE_RE
@@ -68,8 +69,13 @@ def read_vote(text: str) -> Vote | None:
 
 
 def read_action(text: str, jurisdiction: str, actor: str | None = None) -> Action:
-    """`actor`: who acted when the page says so elsewhere (a chamber column, a section heading)."""
-    idioms = idioms_for(jurisdiction)
+    """`actor`: who acted when the page says so elsewhere (a chamber column, a section heading). A page's rows
+    are read again on the next pass and its old rows with its new: the readings are cached."""
+    return _read_action(text, jurisdiction or "", actor, idioms_for(jurisdiction))
+
+
+@lru_cache(maxsize=8192)
+def _read_action(text: str, jurisdiction: str, actor: str | None, idioms: Idioms) -> Action:
     body = LEADING_DATE_RE.sub("", text, count=1)
     actor = _actor(body, idioms) or actor
     matches = _longest(_matches(body, idioms, actor))

@@ -53,9 +53,10 @@ class Rule:
     substantive: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Idioms:
-    """The rules that apply in one jurisdiction, general first."""
+    """The rules that apply in one jurisdiction, general first. Compared and hashed by identity: one object per
+    jurisdiction and exclusion (see _idioms), which is what caches of readings key on."""
 
     rules: tuple[Rule, ...]
     actors: tuple[tuple[re.Pattern, str], ...]
@@ -66,21 +67,23 @@ def table_code(jurisdiction: str) -> str:
     return jurisdiction.lower()
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a check reads two tables, not 35
+
+
+def _path(code: str) -> Path:
+    return IDIOMS_DIR / ("general.yaml" if code == GENERAL else f"{code.lower()}.yaml")
+
+
 @lru_cache(maxsize=None)
-def _load(path: Path) -> dict:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(data, dict) or "jurisdiction" not in data:
-        raise IdiomError(f"{path.name}: not an idiom table (no 'jurisdiction')")
+def table(code: str) -> dict | None:
+    """The table of one jurisdiction code ("*", "US", "US-TN"), or None if there is none."""
+    path = _path(code)
+    if not path.exists():
+        return None
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    if not isinstance(data, dict) or str(data.get("jurisdiction", "")).upper() != code:
+        raise IdiomError(f"{path.name}: not the idiom table of {code} (its 'jurisdiction' must say so)")
     return data
-
-
-def tables() -> dict[str, dict]:
-    """Every table by its jurisdiction code ("*", "US", "US-TN", ...)."""
-    out = {}
-    for path in sorted(IDIOMS_DIR.glob("*.yaml")):
-        data = _load(path)
-        out[str(data["jurisdiction"]).upper()] = data
-    return out
 
 
 def _compile(pattern: str, where: str) -> re.Pattern:
@@ -118,15 +121,14 @@ def _chain(jurisdiction: str) -> list[str]:
 
 @lru_cache(maxsize=256)
 def _idioms(jurisdiction: str, excluded: frozenset[str]) -> Idioms:
-    known = tables()
     country = jurisdiction.upper().split("-")[0]
     rules: list[Rule] = []
     own_actors: list[tuple[re.Pattern, str]] = []
     general_actors: list[tuple[re.Pattern, str]] = []
     proposals: list[str] = []
     for code in _chain(jurisdiction):
-        data = known.get(code)
-        if data is None or code in excluded:
+        data = None if code in excluded else table(code)
+        if data is None:
             continue
         rules += _rules(data, country)
         # a jurisdiction's own way of naming who acted is tried before the general one
