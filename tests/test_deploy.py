@@ -250,7 +250,11 @@ def test_the_image_keeps_state_in_a_volume_and_reads_a_mountable_watch_list():
     volumes = [v for args in instructions("VOLUME") for v in (json.loads(args) if args.startswith("[") else args.split())]
     assert state_dir in volumes
     assert copied["sources.yaml"] == sources  # the shipped list, until a directory is mounted over it
-    assert not sources.startswith(state_dir + "/") and Path(sources).parent != Path("/app")  # a folder of its own
+    # The watch list is mounted as a directory (a file mounted alone misses editors' saves): its folder holds nothing
+    # else the image needs, and is not the state volume.
+    folder = Path(sources).parent
+    assert [dest for dest in copied.values() if Path(dest).parent == folder or Path(dest) == folder] == [sources]
+    assert not sources.startswith(state_dir + "/") and folder != Path(instructions("WORKDIR")[-1])
     assert "pip install /src" in " ".join(instructions("RUN"))  # a real install, not the source tree on a path
 
 
