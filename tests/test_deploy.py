@@ -67,6 +67,28 @@ def test_ci_runs_the_quickstarts_test_command_verbatim_and_never_starts_the_work
     assert "monitor run" not in ci
 
 
+def test_the_readmes_walk_through_gives_the_output_it_shows(project, server):
+    """The page, the watch list and the rows the walk-through adds, as the README gives them, alert as it shows."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Watch your first page$(.*?)^## ", text, re.M | re.S).group(1)
+    page = re.search(r"```html\n(.*?)```", section, re.S).group(1)
+    sources = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    rows = [" ".join(row.split()) for row in re.findall(r"`(<tr><td>.*?</tr>)`", section, re.S)]
+    assert len(rows) == 2, rows
+    server.routes["/sb1180.html"] = page.encode()
+    project.write(sources.replace("http://127.0.0.1:8000", server.base))
+    result, changes = project.check()
+    assert result.returncode == 0 and changes == [], result.stderr  # a baseline
+    for row in rows:
+        page = page.replace("</table>", row + "\n</table>")
+        server.routes["/sb1180.html"] = page.encode()
+        result, changes = project.check()
+        assert result.returncode == 0 and len(changes) == 1, (result.stderr, changes)
+        change = changes[0]
+        shown = f"[{change['severity'].upper()}] {change['event'].upper()} · Florida\n  {change['summary']}\n"
+        assert shown in section, shown
+
+
 # -- the docs' links ------------------------------------------------------------------------------------------------
 def slug(heading: str) -> str:
     """GitHub's anchor for a heading: the rendered text, lower case, punctuation dropped, spaces as hyphens."""
