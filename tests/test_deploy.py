@@ -338,12 +338,21 @@ def test_health_allows_a_check_that_is_late_by_less_than_the_grace(tmp_path):
     assert healthy, message
 
 
-def test_health_is_bad_when_a_check_is_long_overdue_and_nothing_was_checked_since(tmp_path):
+def test_health_is_bad_when_a_check_is_long_overdue_and_nothing_was_checked_for_the_grace(tmp_path):
     healthy, message = health_module().check(
-        state(tmp_path, {"a": (timedelta(hours=-1), timedelta(minutes=-20)), "b": (timedelta(minutes=-25), None)}),
+        state(tmp_path, {"a": (timedelta(hours=-1), timedelta(minutes=-20)), "b": (timedelta(minutes=-16), None)}),
         GRACE, NOW)
     assert not healthy
-    assert "behind schedule" in message and "a was due at 2026-11-26 11:40:00Z (20 min ago)" in message
+    assert message == ("the worker is behind schedule: a was due at 2026-11-26 11:40:00Z (20 min ago) and no check "
+                       "has finished for 15 min (the last at 2026-11-26 11:44:00Z)")
+
+
+def test_health_is_bad_when_the_worker_stopped_between_a_check_and_its_next_run(tmp_path):
+    # next_run is written after the check's own record: a worker stuck in between leaves a due time its last check
+    # has already passed, which must not read as progress for ever.
+    healthy, message = health_module().check(
+        state(tmp_path, {"a": (timedelta(minutes=-29, seconds=-59), timedelta(minutes=-30))}), GRACE, NOW)
+    assert not healthy and "behind schedule" in message
 
 
 def test_one_missed_run_is_not_a_stuck_worker_while_other_sources_are_checked(tmp_path):
