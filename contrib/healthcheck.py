@@ -10,8 +10,12 @@ each check finished (`last_checked`). The worker is unhealthy when:
 
 - there is no state database: the worker has never run on this state directory;
 - no source is scheduled: the worker is not running (or has no enabled source);
-- the earliest due check is more than GRACE minutes overdue and no check of any source has finished since it was
-  due: the worker is stuck.
+- the earliest due check is more than GRACE minutes overdue and no check of any source has finished for GRACE
+  minutes: the worker is stuck.
+
+Both conditions are needed. A source's `next_run` is written after its check, so a worker that stops between the two
+leaves a due time that its own last check has passed; and a run APScheduler dropped as misfired (after a suspend)
+leaves its source's `next_run` behind until the next check, while other checks go on.
 
 A check that fails (a site down, a DNS error) still finishes and counts: failing sources are reported to the
 operations channel by the worker itself, not here. GRACE (default 15) should exceed the longest a check can take,
@@ -53,10 +57,11 @@ def check(state_dir: Path, grace: timedelta, now: datetime) -> tuple[bool, str]:
     finished = [parse_time(last_checked) for _, _, last_checked in rows if last_checked]
     last = max(finished) if finished else None
     due, source_id = scheduled[0]
-    if now - due > grace and (last is None or last < due):
+    if now - due > grace and (last is None or now - last > grace):
         late = int((now - due).total_seconds() // 60)
         return False, (f"the worker is behind schedule: {source_id} was due at {due:%Y-%m-%d %H:%M:%S}Z ({late} min "
-                       f"ago) and no check has finished since" + (f" (the last at {last:%H:%M:%S}Z)" if last else ""))
+                       f"ago) and no check has finished for {grace.total_seconds() / 60:g} min"
+                       + (f" (the last at {last:%Y-%m-%d %H:%M:%S}Z)" if last else ""))
     return True, (f"{len(scheduled)} source(s) scheduled, next {source_id} at {due:%Y-%m-%d %H:%M:%S}Z; last check "
                   + (f"finished at {last:%Y-%m-%d %H:%M:%S}Z" if last else "not finished yet"))
 

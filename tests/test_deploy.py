@@ -67,6 +67,28 @@ def test_ci_runs_the_quickstarts_test_command_verbatim_and_never_starts_the_work
     assert "monitor run" not in ci
 
 
+def test_the_readmes_walk_through_gives_the_output_it_shows(project, server):
+    """The page, the watch list and the rows the walk-through adds, as the README gives them, alert as it shows."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"^## Watch your first page$(.*?)^## ", text, re.M | re.S).group(1)
+    page = re.search(r"```html\n(.*?)```", section, re.S).group(1)
+    sources = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    rows = [" ".join(row.split()) for row in re.findall(r"`(<tr><td>.*?</tr>)`", section, re.S)]
+    assert len(rows) == 2, rows
+    server.routes["/sb1180.html"] = page.encode()
+    project.write(sources.replace("http://127.0.0.1:8000", server.base))
+    result, changes = project.check()
+    assert result.returncode == 0 and changes == [], result.stderr  # a baseline
+    for row in rows:
+        page = page.replace("</table>", row + "\n</table>")
+        server.routes["/sb1180.html"] = page.encode()
+        result, changes = project.check()
+        assert result.returncode == 0 and len(changes) == 1, (result.stderr, changes)
+        change = changes[0]
+        shown = f"[{change['severity'].upper()}] {change['event'].upper()} · Florida\n  {change['summary']}\n"
+        assert shown in section, shown
+
+
 # -- the docs' links ------------------------------------------------------------------------------------------------
 def slug(heading: str) -> str:
     """GitHub's anchor for a heading: the rendered text, lower case, punctuation dropped, spaces as hyphens."""
@@ -250,7 +272,11 @@ def test_the_image_keeps_state_in_a_volume_and_reads_a_mountable_watch_list():
     volumes = [v for args in instructions("VOLUME") for v in (json.loads(args) if args.startswith("[") else args.split())]
     assert state_dir in volumes
     assert copied["sources.yaml"] == sources  # the shipped list, until a directory is mounted over it
-    assert not sources.startswith(state_dir + "/") and Path(sources).parent != Path("/app")  # a folder of its own
+    # The watch list is mounted as a directory (a file mounted alone misses editors' saves): its folder holds nothing
+    # else the image needs, and is not the state volume.
+    folder = Path(sources).parent
+    assert [dest for dest in copied.values() if Path(dest).parent == folder or Path(dest) == folder] == [sources]
+    assert not sources.startswith(state_dir + "/") and folder != Path(instructions("WORKDIR")[-1])
     assert "pip install /src" in " ".join(instructions("RUN"))  # a real install, not the source tree on a path
 
 
@@ -312,12 +338,21 @@ def test_health_allows_a_check_that_is_late_by_less_than_the_grace(tmp_path):
     assert healthy, message
 
 
-def test_health_is_bad_when_a_check_is_long_overdue_and_nothing_was_checked_since(tmp_path):
+def test_health_is_bad_when_a_check_is_long_overdue_and_nothing_was_checked_for_the_grace(tmp_path):
     healthy, message = health_module().check(
-        state(tmp_path, {"a": (timedelta(hours=-1), timedelta(minutes=-20)), "b": (timedelta(minutes=-25), None)}),
+        state(tmp_path, {"a": (timedelta(hours=-1), timedelta(minutes=-20)), "b": (timedelta(minutes=-16), None)}),
         GRACE, NOW)
     assert not healthy
-    assert "behind schedule" in message and "a was due at 2026-11-26 11:40:00Z (20 min ago)" in message
+    assert message == ("the worker is behind schedule: a was due at 2026-11-26 11:40:00Z (20 min ago) and no check "
+                       "has finished for 15 min (the last at 2026-11-26 11:44:00Z)")
+
+
+def test_health_is_bad_when_the_worker_stopped_between_a_check_and_its_next_run(tmp_path):
+    # next_run is written after the check's own record: a worker stuck in between leaves a due time its last check
+    # has already passed, which must not read as progress for ever.
+    healthy, message = health_module().check(
+        state(tmp_path, {"a": (timedelta(minutes=-29, seconds=-59), timedelta(minutes=-30))}), GRACE, NOW)
+    assert not healthy and "behind schedule" in message
 
 
 def test_one_missed_run_is_not_a_stuck_worker_while_other_sources_are_checked(tmp_path):
