@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TextIO
 from .config import Source
 from .jurisdictions import jurisdiction_name
 from .notify.console import format_change
-from .outcomes import WORDS, change_words, stored_code, words
+from .outcomes import FAILED, WORDS, change_words, stored_code, words
 from .store import ChangeRecord
 from .terminal import print_table
 
@@ -64,7 +64,8 @@ def source_status(configured: Mapping[str, Source], rows: Mapping[str, Mapping[s
             "kind": source.kind if source else r.get("kind") or "", "url": source.url if source else r.get("url"),
             "enabled": source.enabled if source else None, "health": health, "consecutive_failures": failures,
             "outcome": code, "outcome_text": words(code) if code else None,
-            "error_class": r.get("last_error_class"), "error": r.get("last_error"), "http_status": r.get("http_status"),
+            "error_class": r.get("last_error_class"), "error": r.get("last_error"),
+            "http_status": r.get("http_status") if code == FAILED else None,  # a good check leaves it as it was
             "last_checked": r.get("last_checked"), "last_ok": r.get("last_ok"),
             "last_change_at": r.get("last_change_at"), "next_run": r.get("next_run")})
     return out
