@@ -47,14 +47,22 @@ class NotFound(Exception):
     """A file a command needs is not where it looked (usually: run from the wrong directory). Exit 2."""
 
 
-def version() -> str:
-    """The installed distribution's version; the package's own when run from a checkout that is not installed."""
-    from importlib.metadata import PackageNotFoundError, version as installed
+class _Version(argparse.Action):
+    """`--version`: the installed distribution's version (the package's own in a checkout that is not installed),
+    looked up only when asked for: importlib.metadata costs every command's start-up otherwise."""
 
-    try:
-        return installed("kratom-monitor")
-    except PackageNotFoundError:
-        return __version__
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            number = version("kratom-monitor")
+        except PackageNotFoundError:
+            number = __version__
+        print(f"monitor {number}")
+        parser.exit(EXIT_OK)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -76,9 +84,9 @@ class _Parser(argparse.ArgumentParser):
 
 def since(value: str) -> str:
     """`--since`: 7d, 12h, 30m (ago) or an ISO date or time (UTC unless it says otherwise) -> an `iso` time."""
-    if re.fullmatch(r"\s*\d+(\.\d+)?\s*(s|sec|m|min|h|d|w)\s*", value):
-        weeks = value.strip().endswith("w")
-        seconds = parse_duration(value.strip()[:-1] + "d") * 7 if weeks else parse_duration(value)
+    ago = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d|w)\s*", value)  # a unit: "2026" is no duration
+    if ago:
+        seconds = parse_duration(ago.group(1) + "d") * 7 if ago.group(2) == "w" else parse_duration(value)
         return iso(utcnow() - timedelta(seconds=seconds))
     try:
         when = datetime.fromisoformat(value.strip())
@@ -90,7 +98,7 @@ def since(value: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="monitor", description="Watch government sources for changes in kratom's legal status.")
-    p.add_argument("--version", action="version", version=f"monitor {version()}")
+    p.add_argument("--version", action=_Version)
     p.add_argument("--sources", default=os.environ.get("MONITOR_SOURCES", "sources.yaml"),
                    help="watch list (default ./sources.yaml, or $MONITOR_SOURCES)")
     p.add_argument("--state-dir", default=os.environ.get("MONITOR_STATE_DIR", "state"),
