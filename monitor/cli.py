@@ -198,7 +198,7 @@ def cmd_status(args) -> int:
     except ConfigError as e:
         print(f"warning: {e.path} does not validate ({len(e.problems)} problem(s)); showing stored state only",
               file=sys.stderr)
-        configured = {}
+        configured = None
     store = _open_state(args)
     try:
         sources = report.source_status(configured, {r["id"]: r for r in store.sources()})

@@ -47,16 +47,18 @@ def print_check(outcomes: Sequence[Outcome], notifier_name: str, dry_run: bool, 
 
 
 # -- status ---------------------------------------------------------------------------------------------------
-def source_status(configured: Mapping[str, Source], rows: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+def source_status(configured: Mapping[str, Source] | None,
+                  rows: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One record per source, configured ones first (in file order), then those only the state remembers: the
-    objects of `status --json`, and what the table shows."""
+    objects of `status --json`, and what the table shows. `configured` is None when sources.yaml does not validate:
+    then no source is known to be removed or disabled."""
     out = []
-    for sid in [*configured, *(i for i in rows if i not in configured)]:
+    for sid in [*(configured or ()), *(i for i in rows if i not in (configured or ()))]:
         r = rows.get(sid, {})
-        source = configured.get(sid)
+        source = configured.get(sid) if configured is not None else None
         failures = int(r.get("consecutive_failures") or 0)
-        health = ("disabled" if source and not source.enabled else "removed" if source is None else
-                  "never_checked" if not r.get("last_checked") else "failing" if failures else "ok")
+        health = ("disabled" if source and not source.enabled else "removed" if configured is not None and not source
+                  else "never_checked" if not r.get("last_checked") else "failing" if failures else "ok")
         code = stored_code(r)
         out.append({
             "id": sid, "name": source.name if source else r.get("name") or "",

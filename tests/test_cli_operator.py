@@ -144,6 +144,10 @@ def test_status_needs_both_the_watch_list_and_the_state(project, server):
     assert not project.state.exists()
     assert project.check()[0].returncode == 0
     assert project.run("status").returncode == 0
+    project.write("sources:\n  - id: fishing\n    url: ftp://nowhere\n    jurisdiction: US-FL\n")
+    r = project.run("status")
+    assert r.returncode == 0 and "does not validate (1 problem(s)); showing stored state only" in r.stderr
+    assert re.search(r"^fishing +ok +", r.stdout, re.M), "a broken watch list does not make a source 'removed'"
     project.sources.unlink()
     r = project.run("status")
     assert r.returncode == 2 and f"not found: {project.sources}" in r.stderr
