@@ -14,6 +14,7 @@ import pty
 import re
 import select
 import signal
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from importlib.metadata import version
 
 import pytest
 
-from conftest import Response, bill_page
+from conftest import Response, bill_page, clean_env
 
 TITLE = "CS/SB 1180: Kratom Products"
 ROWS = [("01/13/2026", "Senate", "Filed"), ("01/20/2026", "Senate", "Referred to Health Policy; Appropriations")]
@@ -44,8 +45,6 @@ def source(server, sid: str, path: str, jurisdiction: str = "US-FL", **extra) ->
 
 def run_in(cwd, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """`monitor ARGS` from `cwd`, with no --sources/--state-dir: the defaults, as an operator types it."""
-    from conftest import clean_env
-
     return subprocess.run([sys.executable, "-m", "monitor", *args], cwd=cwd, env={**clean_env(), **(env or {})},
                           capture_output=True, text=True, timeout=120)
 
@@ -214,8 +213,6 @@ def test_status_reads_a_state_written_before_not_kratom_existed(project, server)
     server.routes["/bill"] = bill_page(TITLE, ROWS + [PASSED])
     server.routes["/other"] = fishing(2027)
     project.check()
-    import sqlite3
-
     with sqlite3.connect(project.state / "monitor.db") as db:  # what monitor 0.1.0 stored for this pass
         db.execute("UPDATE sources SET last_status = 'changed'")
     sources = status_json(project)
