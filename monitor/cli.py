@@ -1,43 +1,36 @@
 """The command line: validate, check, run, status, history, show, deliver, test-slack. Orchestration only: what the
-commands print is report.py's and terminal.py's.
+commands accept is arguments.py's, what they print report.py's and terminal.py's.
 
 Exit codes are a contract: 0 all good; 1 the pass finished but some sources failed; 2 a bad sources.yaml or usage
 (a missing sources.yaml or state directory, an unknown source id or command); 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
-import re
 import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import __version__
 from . import report
-from .config import Config, ConfigError, SourcesNotFound, load_config, parse_duration
+from .arguments import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, build_parser, utcnow
+from .config import Config, ConfigError, SourcesNotFound, load_config
 from .fetch import Fetcher
 from .logs import configure_command_logging
 from .models import EVENTS, SEVERITIES
 from .notify import deliver_pending, make_notifier, probe_alert
 from .pipeline import Checker, Outcome, run_pass
-from .store import DB_NAME, Store, iso
+from .store import DB_NAME, Store
 from .terminal import Progress, did_you_mean
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # A check pass parses pages up to this size on its event loop (at most some 30 ms on the lxml path, 250 ms on bs4's),
 # larger ones in threads: on 2 cores that saved 10-15% of a pass's CPU against threads for every page (bench/).
 INLINE_PARSE_BYTES = 256 * 1024
 log = logging.getLogger("monitor")
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class UsageError(Exception):
@@ -46,85 +39,6 @@ class UsageError(Exception):
 
 class NotFound(Exception):
     """A file a command needs is not where it looked (usually: run from the wrong directory). Exit 2."""
-
-
-def version() -> str:
-    """The installed distribution's version; the package's own when run from a checkout that is not installed."""
-    from importlib.metadata import PackageNotFoundError, version as installed
-
-    try:
-        return installed("kratom-monitor")
-    except PackageNotFoundError:
-        return __version__
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse exits 2 too; keep its message short and traceback-free
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"monitor: error: {message}\n")
-
-    def _check_value(self, action, value):
-        """argparse's check of a choice, with the closest one suggested (`monitor chek`: did you mean 'check'?)."""
-        if action.choices is None or value in action.choices:
-            return
-        hint = did_you_mean(value, action.choices)
-        if action.dest == "command":
-            raise argparse.ArgumentError(None, f"unknown command {value!r}{hint}; the commands are "
-                                               + ", ".join(action.choices))
-        raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint} (choose from "
-                                             + ", ".join(map(str, action.choices)) + ")")
-
-
-def since(value: str) -> str:
-    """`--since`: 7d, 12h, 30m (ago) or an ISO date or time (UTC unless it says otherwise) -> an `iso` time."""
-    if re.fullmatch(r"\s*\d+(\.\d+)?\s*(s|sec|m|min|h|d|w)\s*", value):
-        weeks = value.strip().endswith("w")
-        seconds = parse_duration(value.strip()[:-1] + "d") * 7 if weeks else parse_duration(value)
-        return iso(utcnow() - timedelta(seconds=seconds))
-    try:
-        when = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is neither a duration (7d, 12h, 30m) nor an ISO date "
-                                         "(2026-02-01, 2026-02-01T09:00)") from None
-    return iso(when if when.tzinfo else when.replace(tzinfo=timezone.utc))
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="monitor", description="Watch government sources for changes in kratom's legal status.")
-    p.add_argument("--version", action="version", version=f"monitor {version()}")
-    p.add_argument("--sources", default=os.environ.get("MONITOR_SOURCES", "sources.yaml"),
-                   help="watch list (default ./sources.yaml, or $MONITOR_SOURCES)")
-    p.add_argument("--state-dir", default=os.environ.get("MONITOR_STATE_DIR", "state"),
-                   help="state directory (default ./state, or $MONITOR_STATE_DIR)")
-    p.add_argument("-v", "--verbose", action="store_true", help="log more")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    sub.required = True
-    sub.add_parser("validate", help="check sources.yaml and say what is wrong")
-    c = sub.add_parser("check", help="one pass over every source (or those named)")
-    c.add_argument("--source", action="append", default=[], metavar="ID", help="only this source (repeatable)")
-    c.add_argument("--json", action="store_true", help="one JSON object per recorded change on stdout, nothing else")
-    c.add_argument("--dry-run", action="store_true", help="fetch and judge, but store and send nothing")
-    r = sub.add_parser("run", help="the worker: check every source on its interval until stopped")
-    r.add_argument("--log-format", choices=("text", "json"), default="text", help="log line format")
-    st = sub.add_parser("status", help="each source's last check, last outcome, last change and health")
-    st.add_argument("--json", action="store_true", help="one JSON document")
-    h = sub.add_parser("history", help="recorded changes, newest first")
-    h.add_argument("--source", metavar="ID", help="only this source")
-    h.add_argument("--since", type=since, metavar="WHEN", help="detected since: 7d, 12h, 30m ago, or an ISO date")
-    h.add_argument("--jurisdiction", metavar="CODE", help="in this jurisdiction or under it (US-FL: its cities too)")
-    h.add_argument("--severity", choices=SEVERITIES, metavar="LEVEL", help="at this severity or above")
-    h.add_argument("--event", action="append", default=[], metavar="EVENT", help="of this event (repeatable)")
-    h.add_argument("--limit", type=int, default=20, metavar="N", help="at most N changes (default 20)")
-    out = h.add_mutually_exclusive_group()
-    out.add_argument("--json", action="store_true", help="JSON lines")
-    out.add_argument("--csv", action="store_true", help="CSV with a header row")
-    s = sub.add_parser("show", help="one change in full, with why it was judged so")
-    s.add_argument("change_id", metavar="CHANGE_ID", help="the id, or enough of its start to name one change")
-    d = sub.add_parser("deliver", help="send the alerts waiting in the outbox now, ignoring the retry delay")
-    d.add_argument("--retry-held", action="store_true",
-                   help="also retry alerts Slack refused (once the cause is fixed)")
-    sub.add_parser("test-slack", help="post a test message to each configured Slack channel; say what is wrong")
-    return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -175,12 +89,12 @@ def _open_state(args) -> Store:
     return Store.open(args.state_dir)
 
 
-def _unknown_sources(wanted: Sequence[str], known: set[str], where: str) -> UsageError | None:
+def _require_known(wanted: Sequence[str], known: set[str], where: str) -> None:
+    """An unknown source id is an error wherever one is given, with the closest known id."""
     unknown = [sid for sid in wanted if sid not in known]
-    if not unknown:
-        return None
-    return UsageError(f"no source with id {', '.join(f'{sid!r}{did_you_mean(sid, known)}' for sid in unknown)} "
-                      f"in {where}")
+    if unknown:
+        raise UsageError(f"no source with id {', '.join(f'{sid!r}{did_you_mean(sid, known)}' for sid in unknown)} "
+                         f"in {where}")
 
 
 def cmd_validate(args) -> int:
@@ -198,9 +112,7 @@ def cmd_check(args) -> int:
     sources = config.enabled
     if args.source:
         known = {s.id: s for s in config.sources}
-        error = _unknown_sources(args.source, set(known), config.path)
-        if error:
-            raise error
+        _require_known(args.source, set(known), config.path)
         sources = tuple(known[sid] for sid in dict.fromkeys(args.source))
     human = not args.json and sys.stdout.isatty()
     notifier = make_notifier(os.environ, stream=sys.stdout if human else sys.stderr)
@@ -286,7 +198,7 @@ def cmd_status(args) -> int:
     except ConfigError as e:
         print(f"warning: {e.path} does not validate ({len(e.problems)} problem(s)); showing stored state only",
               file=sys.stderr)
-        configured = {}
+        configured = None
     store = _open_state(args)
     try:
         sources = report.source_status(configured, {r["id"]: r for r in store.sources()})
@@ -342,20 +254,18 @@ def cmd_test_slack(args) -> int:
 def cmd_history(args) -> int:
     store = _open_state(args)
     try:
-        known = store.source_ids() if args.source else set()
-        if args.source and args.source not in known:
-            error = _unknown_sources([args.source], known | _configured_ids(args), f"{args.state_dir} or {args.sources}")
-            if error:  # else a source sources.yaml names that has not been checked yet: no changes, no error
-                raise error
-        known_events = set(EVENTS) | store.events()
+        if args.source and args.source not in (known := store.source_ids()):
+            # a source sources.yaml names but that was never checked is known: it has no changes
+            _require_known([args.source], known | _configured_ids(args), f"{args.state_dir} or {args.sources}")
+        known_events = set(EVENTS) | store.events() if args.event else set()
         for event in args.event:
             if event not in known_events:
                 raise UsageError(f"no change has the event {event!r}{did_you_mean(event, known_events)} "
                                  f"(legal events: {', '.join(EVENTS)})")
-        minimum = SEVERITIES.index(args.severity) if args.severity else 0
         jurisdiction = args.jurisdiction.strip().strip("-").upper() if args.jurisdiction else None
         changes = store.history(args.source, max(1, args.limit), since=args.since, jurisdiction=jurisdiction,
-                                severities=SEVERITIES[minimum:] if args.severity else (), events=args.event)
+                                severities=SEVERITIES[SEVERITIES.index(args.severity):] if args.severity else (),
+                                events=args.event)
     finally:
         store.close()
     if args.json:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TextIO
 from .config import Source
 from .jurisdictions import jurisdiction_name
 from .notify.console import format_change
-from .outcomes import WORDS, change_words, stored_code, words
+from .outcomes import FAILED, WORDS, change_words, stored_code, words
 from .store import ChangeRecord
 from .terminal import print_table
 
@@ -47,16 +47,18 @@ def print_check(outcomes: Sequence[Outcome], notifier_name: str, dry_run: bool, 
 
 
 # -- status ---------------------------------------------------------------------------------------------------
-def source_status(configured: Mapping[str, Source], rows: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+def source_status(configured: Mapping[str, Source] | None,
+                  rows: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """One record per source, configured ones first (in file order), then those only the state remembers: the
-    objects of `status --json`, and what the table shows."""
+    objects of `status --json`, and what the table shows. `configured` is None when sources.yaml does not validate:
+    then no source is known to be removed or disabled."""
     out = []
-    for sid in [*configured, *(i for i in rows if i not in configured)]:
+    for sid in [*(configured or ()), *(i for i in rows if i not in (configured or ()))]:
         r = rows.get(sid, {})
-        source = configured.get(sid)
+        source = configured.get(sid) if configured is not None else None
         failures = int(r.get("consecutive_failures") or 0)
-        health = ("disabled" if source and not source.enabled else "removed" if source is None else
-                  "never_checked" if not r.get("last_checked") else "failing" if failures else "ok")
+        health = ("disabled" if source and not source.enabled else "removed" if configured is not None and not source
+                  else "never_checked" if not r.get("last_checked") else "failing" if failures else "ok")
         code = stored_code(r)
         out.append({
             "id": sid, "name": source.name if source else r.get("name") or "",
@@ -64,7 +66,8 @@ def source_status(configured: Mapping[str, Source], rows: Mapping[str, Mapping[s
             "kind": source.kind if source else r.get("kind") or "", "url": source.url if source else r.get("url"),
             "enabled": source.enabled if source else None, "health": health, "consecutive_failures": failures,
             "outcome": code, "outcome_text": words(code) if code else None,
-            "error_class": r.get("last_error_class"), "error": r.get("last_error"), "http_status": r.get("http_status"),
+            "error_class": r.get("last_error_class"), "error": r.get("last_error"),
+            "http_status": r.get("http_status") if code == FAILED else None,  # a good check leaves it as it was
             "last_checked": r.get("last_checked"), "last_ok": r.get("last_ok"),
             "last_change_at": r.get("last_change_at"), "next_run": r.get("next_run")})
     return out

@@ -377,10 +377,10 @@ class Store:
 
     def source_ids(self) -> set[str]:
         """Every source the state knows: checked ones, and those only changes remember."""
-        return {r[0] for r in self.db.execute("SELECT id FROM sources UNION SELECT source_id FROM changes")}
+        return {r[0] for r in self.db.execute("SELECT id FROM sources UNION SELECT source_id FROM changes") if r[0]}
 
     def events(self) -> set[str]:
-        return {r[0] for r in self.db.execute("SELECT DISTINCT event FROM changes")}
+        return {r[0] for r in self.db.execute("SELECT DISTINCT event FROM changes") if r[0]}
 
     def sources(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM sources ORDER BY id"))

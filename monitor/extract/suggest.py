@@ -9,6 +9,7 @@ path comes here: it parses the page a second time, which a source that has just 
 """
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from dataclasses import replace
 from typing import Iterable
@@ -30,6 +31,7 @@ MIN_RECALL = 0.5
 MIN_SCORE = 0.3
 # Candidates scored exactly, the best by an upper bound of their score that costs one pass over the page.
 EXACT = 20
+log = logging.getLogger("monitor.extract.suggest")
 
 
 def explain_missing_selector(source: Source, page: Page, result: FetchResult, old_blocks: Iterable[Block]) -> Page:
@@ -37,14 +39,18 @@ def explain_missing_selector(source: Source, page: Page, result: FetchResult, ol
     what `source.select` selected before, or, with no snapshot to compare with, the page's largest tables and
     lists."""
     old = tuple(old_blocks)
-    soup = _prepared(source, result)
-    if old:
-        found = suggest_selectors(soup, old)
-        hint = (f"; what it selected is now closest to {', '.join(found)}" if found else
-                "; nothing on the page now resembles what it selected before")
-    else:
-        found = largest_lists(soup)
-        hint = f"; the page's largest tables and lists: {', '.join(found)}" if found else ""
+    try:
+        soup = _prepared(source, result)
+        if old:
+            found = suggest_selectors(soup, old)
+            hint = (f"; what it selected is now closest to {', '.join(found)}" if found else
+                    "; nothing on the page now resembles what it selected before")
+        else:
+            found = largest_lists(soup)
+            hint = f"; the page's largest tables and lists: {', '.join(found)}" if found else ""
+    except Exception:  # noqa: BLE001 - a hint that fails must not turn the check's selector_missing into another error
+        log.warning("%s: no selector suggestions for this page", source.id, exc_info=True)
+        return page
     return replace(page, problem_detail=page.problem_detail + hint)
 
 
