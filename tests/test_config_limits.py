@@ -55,7 +55,8 @@ def test_source_durations_are_finite_and_bounded(project, key, value, expected):
     ("per_host_concurrency: 0", "settings: per_host_concurrency: 0 must be at least 1"),
     ("retries: 2.5", "settings: retries: 2.5 is not a whole number"),
     ("failure_threshold: 100000", "settings: failure_threshold: 100000 must be at most 1000"),
-    ("user_agent: \"bot\\r\\nX-Injected: 1\"", "settings: user_agent: 'bot\\r\\nX-Injected: 1' must be printable ASCII"),
+    ("user_agent: \"bot\\r\\nX-Injected: 1\"",
+     "settings: user_agent: 'bot\\r\\nX-Injected: 1' must be printable ASCII"),
 ])
 def test_settings_are_finite_and_bounded(project, setting, expected):
     err = refused(project, f"settings:\n  {setting}\n" + SOURCE, "validate", "check")

@@ -10,7 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 
-from test_worker import plain_source, slack_env, start, wait_for  # noqa: F401 (start: a fixture)
+import pytest
+
+from test_worker import RunningWorker, plain_source, slack_env, wait_for
 
 from monitor import worker as worker_module
 from monitor.config import load_config
@@ -19,10 +21,21 @@ from monitor.store import Store
 from monitor.worker import CONFIG_NOTICE_SOURCE, Worker
 
 
-def test_a_live_edit_with_impossible_values_is_refused_whole_and_reported_once(project, server, slack, start):
+@pytest.fixture
+def start_worker(project):
+    """Starts `monitor run` (once sources.yaml is written) and kills it at the end if the test did not stop it."""
+    started: list[RunningWorker] = []
+    yield lambda env: started.append(RunningWorker(project, (), env)) or started[-1]
+    for w in started:
+        if w.proc.poll() is None:
+            w.proc.kill()
+            w.proc.wait()
+
+
+def test_a_live_edit_with_impossible_values_is_refused_whole_and_reported_once(project, server, slack, start_worker):
     a = plain_source(server, "a-page")
     project.write([a])
-    w = start(env=slack_env(slack))
+    w = start_worker(slack_env(slack))
     wait_for(lambda: w.count("a-page baseline in"), 10, "source a checked", w)
 
     # the issue's values: an infinite interval on b stopped the reload at b, so c (after it) was never scheduled
