@@ -2,10 +2,10 @@
 
 Every request is capped in time (connect and total), size (decoded bytes, inflated by us in small steps so a gzip
 bomb stops at the cap instead of expanding a whole network read) and redirects, which are followed here one hop at
-a time so each hop can be held to the redirect policy (redirects.py) before it is sent. Concurrency is limited globally and
-per host, with an optional minimum spacing between request starts to one host. Transient failures (connection
-errors, timeouts, 429, 5xx) are retried with backoff and jitter; anything that still fails becomes a FetchResult
-with status "error", so one bad source never stops a pass.
+a time so each hop can be held to the redirect policy (redirects.py) before it is sent. Concurrency is limited
+globally and per host, with an optional minimum spacing between request starts to one host. Transient failures
+(connection errors, timeouts, 429, 5xx) are retried with backoff and jitter; anything that still fails becomes a
+FetchResult with status "error", so one bad source never stops a pass.
 """
 from __future__ import annotations
 

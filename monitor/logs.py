@@ -43,6 +43,8 @@ def configure_logging(log_format: str, verbose: bool) -> None:
                          logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)  # other libraries: warnings only
     logging.getLogger("monitor").setLevel(logging.DEBUG if verbose else logging.INFO)
-    # APScheduler logs every job's start and end at INFO; the worker's own line per check says more.
-    logging.getLogger("apscheduler").setLevel(logging.INFO if verbose else logging.WARNING)
+    # APScheduler logs every job's start and end at INFO, httpx every request; the worker's own line per check says
+    # more, so they are shown with -v only (request URLs redacted).
+    for chatty in ("apscheduler", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.INFO if verbose else logging.WARNING)
     redact_logging(os.environ)

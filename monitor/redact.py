@@ -57,7 +57,10 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "_redacted", False):
             return True
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # arguments that do not fit the format: never raise into the caller's log call
+            message = f"{record.msg} {record.args}"
         record.msg, record.args = redact_text(message, self.secrets), ()
         if record.exc_info:
             record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info), self.secrets)

@@ -112,9 +112,9 @@ def check_connected(response: httpx.Response, policy: RedirectPolicy) -> None:
 def _refuse_unless_allowed(address: str, target: httpx.URL, policy: RedirectPolicy, verb: str) -> None:
     where = scope(address)
     if where not in policy.scopes:
-        raise RedirectRefused(f"a redirect to {_shown(target)} is not followed: {show_key(target.host, 80)} {verb} "
-                              f"{address}, a {where} address, and a redirect may lead to one only when the "
-                              "source's own url is on such an address")
+        what = address if target.host == address else f"{show_key(target.host, 80)} {verb} {address}, which"
+        raise RedirectRefused(f"a redirect to {_shown(target)} is not followed: {what} is a {where} address, and a "
+                              "redirect may lead to one only when the source's own url is on such an address")
 
 
 def _shown(url: httpx.URL) -> str:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config, ConfigError, Source
+
+if TYPE_CHECKING:  # the worker makes it; planning itself needs no HTTP
+    from .fetch import Fetcher
 
 START_WINDOW = 15.0  # first checks are spread over this many seconds (never more than the source's own interval)
 MISFIRE_GRACE = 300  # a run delayed by a busy machine still happens if it is at most this late
@@ -30,7 +33,7 @@ class Schedule:
     changed: list[Source]
     removed: list[str]
     jobs: list[tuple[Source, IntervalTrigger, datetime]]  # (source, trigger, first run) for added + changed
-    fetcher: Any = None  # the worker's new Fetcher when the settings changed
+    fetcher: Fetcher | None = None  # the worker's new Fetcher when the settings changed
 
 
 def trigger(source: Source) -> IntervalTrigger:

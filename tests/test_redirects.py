@@ -40,7 +40,7 @@ def test_a_redirect_into_an_internal_address_is_refused_before_connecting(projec
     r, lines = project.check()
     assert r.returncode == 1, r.stderr
     [line] = [line for line in r.stderr.splitlines() if line.startswith("monitor: moved:")]
-    assert line.startswith("monitor: moved: redirect_refused: a redirect to ") and f"a {where} address" in line
+    assert line.startswith("monitor: moved: redirect_refused: a redirect to ") and f"is a {where} address" in line
     assert "fine" not in {l["source"] for l in lines if l["kind"] == "operational"}, "other sources still checked"
     assert len(server.requests_to("/moved")) == 1 and len(server.requests_to("/fine")) == 1
     status = project.run("status").stdout
@@ -124,7 +124,7 @@ def test_every_address_of_a_redirect_target_is_judged_before_connecting(server):
 
     result = fetch_with(mixed, server.url("/moved"))
     assert (result.status, result.error_class) == ("error", "redirect_refused")
-    assert "localhost resolves to 10.1.2.3, a private address" in result.error
+    assert "localhost resolves to 10.1.2.3, which is a private address" in result.error
     assert server.requests_to("/next") == []
 
 
@@ -140,5 +140,5 @@ def test_the_address_a_redirect_really_reached_is_judged_too(server):
 
     result = fetch_with(says_public, public)
     assert (result.status, result.error_class) == ("error", "redirect_refused"), result
-    assert "was reached at 127.0.0.1, a loopback address" in result.error
+    assert "localhost was reached at 127.0.0.1, which is a loopback address" in result.error
     assert result.body == b""

@@ -25,10 +25,11 @@ PASSED = FILED + [("03/04/2026", "Senate", "Passed; YEAS 38 NAYS 0")]
 class RunningWorker:
     """A `monitor run` subprocess whose stdout (console alerts) and stderr (logs) are collected as they come."""
 
-    def __init__(self, project, args: tuple[str, ...], env: dict[str, str]):
+    def __init__(self, project, args: tuple[str, ...], env: dict[str, str], verbose: bool = False):
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "monitor", "--sources", str(project.sources), "--state-dir", str(project.state),
-             "run", *args], env={**project.env, **env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             *(["-v"] if verbose else []), "run", *args], env={**project.env, **env}, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         for stream, lines in ((self.proc.stdout, self.stdout), (self.proc.stderr, self.stderr)):
