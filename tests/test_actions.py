@@ -29,7 +29,8 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=timezone.utc)
     ("Signed by Governor", "enacted"),
     ("Amendment 2 failed", None),  # an amendment's fate is not the bill's
     ("Motion to reconsider failed", None),
-    ("Informally Passed", "notable"),  # laid over: a deferral, no passage; notable, it moves no stage
+    ("Informally Passed", None),  # laid over: a deferral, no passage, nothing decided
+    ("Public hearing scheduled for 02/10/2026", "notable"),  # a hearing set moves no stage but is news
     ("Notice of intent to temporarily place 7-OH in Schedule I", "introduced"),  # a proposal, never a ban
     ("The rule is not yet in effect", None),
 ])
@@ -37,9 +38,9 @@ def test_action_events(text, event):
     assert read_text(text, "US-XX").event == event
 
 
-def test_deferral_is_notable_not_a_stage():
+def test_deferral_is_known_and_moves_nothing():
     reading = read_text("Informally Passed", "US-XX")
-    assert reading.event == "notable" and reading.action.classes == ("deferral",)
+    assert reading.event is None and reading.action.classes == ("deferral",)
 
 
 def test_a_governors_page_is_the_executive_acting():

@@ -10,6 +10,7 @@ A kratom measure's change that no rule classifies is still reported, as `unclass
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Iterable, Sequence
@@ -90,8 +91,8 @@ def _judge(source: Source, change: str, block: Block, old: Block | None, today: 
     if old is not None:
         old_reading = read_block(old, today, source.jurisdiction, actor, with_time=False)
         reading = modified_event(reading, old_reading, old, block)
-        if reading.event is None:
-            return None
+        if reading.event is None or (reading.event == "mention" and not terms):
+            return None  # an edit of a row that names no kratom is news only as a stage or a value
     if reading.event is None and (terms or block.fields):
         headings = block.context[:3] if not block.fields else scope.identity.topic
         reading = list_heading_event(block, headings, source.jurisdiction) if not reading.phrase else reading
@@ -112,13 +113,30 @@ def _unread(block: Block, reading: Reading, terms: tuple[str, ...], context: str
     if terms:
         if only_noise(block.text):
             return NOTHING
-        if scope.kratom_identity and not foreign(block, scope) and \
-                (RESTRICTIVE_RE.search(block.text) or PERMISSIVE_RE.search(block.text)):
+        legal = RESTRICTIVE_RE.search(block.text) or PERMISSIVE_RE.search(block.text)
+        if scope.kratom_identity and not foreign(block, scope) and legal:
             return Reading("amended", "the measure's text changed")
-        return Reading("mention", "added")
-    if _action_like(block) and not only_noise(block.text):
+        if legal or block.fields or any(RESTRICTIVE_RE.search(c) for c in block.context[:2]):
+            return Reading("mention", "added")
+        return NOTHING  # kratom named without anything legal (a testimony list, a news aside): no status news
+    if _action_like(block) and not only_noise(block.text) and not _outside_history(block):
         return Reading("unclassified", "no rule classifies this action")
     return NOTHING
+
+
+# Sections of a measure's page that are not its history: their rows are not actions.
+_NOT_HISTORY_RE = re.compile(r"\b(co-?sponsors?|sponsors?|authors?|roll\s*calls?|votes?|documents?|versions?|texts?|"
+                             r"testimony|fiscal|amendments?|members?|witness\w*|attachments?|files|videos?|minutes|"
+                             r"related|committees?|hearings?|meetings?|calendars?|notes?)\b", re.I)
+_FIELD_WORDS = {"date", "status", "last", "action", "updated", "time", "day", "of", "as"}
+
+
+def _outside_history(block: Block) -> bool:
+    """A row under "Cosponsors", "Versions", "Votes": not an action. A label with a date ("Status Date
+    02/10/2026") is a field, not an action either."""
+    if len(_plain_words(block.text) - _FIELD_WORDS) < 2:
+        return True
+    return bool(block.context) and len(block.context[0]) <= 60 and bool(_NOT_HISTORY_RE.search(block.context[0]))
 
 
 def _action_like(block: Block) -> bool:
@@ -132,6 +150,9 @@ def _measure(source: Source, block: Block, scope: Scope, by_context: bool) -> st
     names a companion bill ("Substituted for CS/HB 1003"); a row that names kratom itself names its own."""
     if block.fields.get("measure"):
         return str(block.fields["measure"])
+    if block.fields:  # a feed item: its title, else its link or guid ("/documents/2026/11/20/2026-23307/...")
+        return find_measure(block.text) or find_measure(str(block.fields.get("_url") or "")) or \
+            find_measure(block.key)
     own = find_measure(block.text)
     if own and not by_context:
         return own

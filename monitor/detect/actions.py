@@ -77,54 +77,84 @@ def read_action(text: str, jurisdiction: str, actor: str | None = None) -> Actio
 @lru_cache(maxsize=8192)
 def _read_action(text: str, jurisdiction: str, actor: str | None, idioms: Idioms) -> Action:
     body = LEADING_DATE_RE.sub("", text, count=1)
-    actor = _actor(body, idioms) or actor
-    matches = _longest(_matches(body, idioms, actor))
+    prefix, named, core = _actors(body, idioms)
+    # Who acted decides a bare "Signed" only when the row or the page says so up front ("Governor Signed", a
+    # governor's list), never because "Governor" appears later ("Signed by the Speaker; sent to Governor").
+    acting = prefix or actor
+    matches = _longest(_matches(body, core, idioms, acting))
     proposal = any(set(r.classes) & PROPOSAL_CLASSES for r, _ in matches) or \
         bool(idioms.proposals and idioms.proposals.search(body))
     if proposal:
         matches = [(r, m) for r, m in matches if not r.substantive]
     vote = read_vote(body)
     classes: list[str] = []
+    who = acting
     for rule, _ in matches:
         for c in rule.classes:
             if vote is not None and not vote.carried:
                 c = _LOST.get(c, c)
             if c not in classes:
                 classes.append(c)
-        actor = actor or rule.actor
+        who = who or rule.actor
     if vote is not None and not vote.carried and not classes:
         classes.append("failure")  # "Vote: 19-21" on a measure's own row
-    return Action(text=text, classes=tuple(classes), actor=actor, vote=vote,
+    return Action(text=text, classes=tuple(classes), actor=who or named, vote=vote,
                   phrases=tuple(m.group(0) for _, m in matches), proposal=proposal)
 
 
-def _actor(body: str, idioms: Idioms) -> str | None:
+def _actors(body: str, idioms: Idioms) -> tuple[str | None, str | None, str]:
+    """(the actor a row starts with, the actor it names anywhere, the row without its actor prefix): rules read
+    "S Act 142, on 07/09/2026" as "Act 142, on 07/09/2026", as the legislature's own table writes it."""
+    prefix = named = None
+    core = body
     for pattern, who in idioms.actors:
-        if pattern.search(body):
-            return who
-    return None
+        m = pattern.search(body)
+        if not m:
+            continue
+        named = named or who
+        if prefix is None and m.start() == 0 and m.end() > 0:
+            rest = body[m.end():].lstrip(" .:;,-\u2013\u2022|")
+            prefix, core = who, (rest if rest else body)
+    return prefix, named, core
 
 
-def _matches(body: str, idioms: Idioms, actor: str | None) -> list[tuple[Rule, re.Match]]:
+@dataclass(frozen=True)
+class _Span:
+    """A match's place in the row (a rule anchored at the start may have matched after the actor prefix)."""
+
+    start: int
+    end: int
+    text: str
+
+    def group(self, _: int = 0) -> str:
+        return self.text
+
+
+def _matches(body: str, core: str, idioms: Idioms, actor: str | None) -> list[tuple[Rule, _Span]]:
+    offset = len(body) - len(core)
     out = []
     for rule in idioms.rules:
         if rule.when_actor and actor not in rule.when_actor:
             continue
-        out.extend((rule, m) for m in rule.pattern.finditer(body) if m.end() > m.start())
+        found = [_Span(m.start(), m.end(), m.group(0)) for m in rule.pattern.finditer(body) if m.end() > m.start()]
+        if not found and offset and rule.pattern.pattern.startswith("^"):
+            found = [_Span(m.start() + offset, m.end() + offset, m.group(0))
+                     for m in rule.pattern.finditer(core) if m.end() > m.start()]
+        out.extend((rule, span) for span in found)
     return out
 
 
-def _longest(matches: list[tuple[Rule, re.Match]]) -> list[tuple[Rule, re.Match]]:
+def _longest(matches: list[tuple[Rule, _Span]]) -> list[tuple[Rule, _Span]]:
     """Matches not covered by a longer one (or, on the same span, by a jurisdiction's own), in text order."""
-    def covers(a: tuple[Rule, re.Match], b: tuple[Rule, re.Match]) -> bool:
+    def covers(a: tuple[Rule, _Span], b: tuple[Rule, _Span]) -> bool:
         (ra, ma), (rb, mb) = a, b
-        if not (ma.start() <= mb.start() and mb.end() <= ma.end()):
+        if not (ma.start <= mb.start and mb.end <= ma.end):
             return False
         if ra.origin == rb.origin != "*":
             return False  # within a jurisdiction's table its author's rules add up, as in an Open States categoriser
-        if (ma.end() - ma.start()) > (mb.end() - mb.start()):
+        if (ma.end - ma.start) > (mb.end - mb.start):
             return True
         return ra.origin != "*" and rb.origin == "*"  # same span: the jurisdiction's own wording decides
 
     kept = [b for b in matches if not any(a is not b and covers(a, b) for a in matches)]
-    return sorted(kept, key=lambda rm: rm[1].start())
+    return sorted(kept, key=lambda rm: rm[1].start)

@@ -63,8 +63,8 @@ def read_text(text: str, jurisdiction: str, today: date | None = None, prose: bo
             return Reading("notable", ", ".join(action.phrases), action)
         return Reading(None, "", action)
     event = events[0]
-    if prose and today and event == "enacted" and _background(text, today):
-        return Reading(None, f"restates an enactment of {max(_years(text))}", action)
+    if prose and today and _background(text, today):
+        return Reading(None, f"restates what happened in {max(_years(text))}", action)
     return Reading(event, action.phrases[0] if action.phrases else event, action)
 
 
@@ -88,8 +88,20 @@ def _years(text: str) -> list[int]:
 
 
 def _background(text: str, today: date) -> bool:
+    """Prose that restates history: its newest year is long past, or it describes a standing state "since" a
+    date already behind us ("Since June 15, 2026, 7-OH has been in Schedule I")."""
     years = _years(text)
-    return bool(years) and max(years) <= today.year - BACKGROUND_YEARS
+    if years and max(years) <= today.year - BACKGROUND_YEARS:
+        return True
+    since = _SINCE_RE.search(text)
+    if since:
+        when = _read_date(since.group(1).rstrip(","))
+        return bool(when) and date.fromisoformat(when) < today
+    return False
+
+
+_SINCE_RE = re.compile(r"\bsince\s+((jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+\d{4}|"
+                       r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d\d-\d\d)", re.I)
 
 
 def on_agenda(block: Block, reading: Reading) -> Reading:
@@ -121,6 +133,9 @@ def modified_event(reading: Reading, old_reading: Reading, old: Block, new: Bloc
     it states moved."""
     if reading.event and (reading.event != old_reading.event or _new_phrase(reading.phrase, old.text)):
         return reading
+    if reading.event is None and reading.action is not None and reading.action.classified and \
+            any(_new_phrase(p, old.text) for p in reading.action.phrases):
+        return NOTHING  # the edit is a step that moves no stage ("continued to March 24", "sponsors added")
     if old.text == new.text:
         moved = [k for k in STATUS_FIELDS if str(old.fields.get(k)) != str(new.fields.get(k))]
         return Reading(reading.event or "amended", reading.phrase or f"{', '.join(moved)} changed") if moved \

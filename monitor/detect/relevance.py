@@ -17,12 +17,14 @@ from dataclasses import dataclass
 
 from ..config import Source
 from ..extract.identity import leading_measure
-from ..extract.measures import measure_key
+from ..extract.measures import is_bill, measure_key
 from ..models import Block, Identity
+from .actions import read_action
 from .vocabulary import KRATOM_RE
 
 # Panels on a measure's page that are about other measures or other news.
-OTHER_PANEL_RE = re.compile(r"\b(recent(ly)?|latest|other|more\s+(legislation|bills)|related|similar|companion|"
+OTHER_PANEL_RE = re.compile(r"\b(recent(ly)?|latest|other\s+(bills|legislation|measures|news|items|actions)|"
+                            r"more\s+(legislation|bills)|related|similar|companion|"
                             r"news|press|headlines|trending|popular|see\s+also|you\s+may\s+also)\b", re.I)
 
 
@@ -44,7 +46,7 @@ class Scope:
     @classmethod
     def of(cls, source: Source, identity: Identity) -> "Scope":
         kratom = ""
-        if identity.kind == "measure":
+        if identity.kind == "measure" or (identity.kind == "document" and _instrument(identity, source)):
             kratom = next((t for t in identity.topic if KRATOM_RE.search(t)), "")
             if not kratom and source.name and KRATOM_RE.search(source.name):
                 kratom = source.name  # the operator says which measure this page is; on a list page it would not
@@ -59,11 +61,24 @@ class Scope:
         return self.identity.measure
 
 
+def _instrument(identity: Identity, source: Source) -> bool:
+    """A page about one instrument without a number: its title or heading names a draft, a bill or a rule ("Projekt
+    rozporządzenia Ministra Zdrowia ...", "Proposed rule: ..."), so its dated rows are that instrument's steps."""
+    head = identity.topic[0] if identity.topic else ""
+    return bool(head) and bool(set(read_action(head, source.jurisdiction).classes) & _INSTRUMENT_CLASSES)
+
+
+_INSTRUMENT_CLASSES = {"rule-proposal", "rule-notice", "rule-adoption", "rule-emergency", "introduction"}
+
+
 def foreign(block: Block, scope: Scope) -> bool:
     """A row that is another measure's: it starts with another measure's number, or stands in a panel about other
     things."""
     own = leading_measure(block.text)
-    if own and (scope.list_page or (scope.page_measure and measure_key(own) != measure_key(scope.page_measure))):
+    # On a measure's page only another bill's number makes a row foreign: "S Act 142, on 07/09/2026" is the
+    # act this bill became.
+    if own and (scope.list_page or (is_bill(own) and scope.page_measure and
+                                    measure_key(own) != measure_key(scope.page_measure))):
         return True
     return any(OTHER_PANEL_RE.search(c) and len(c) <= 80 for c in block.context[:2]
                if c not in scope.identity.topic and c != scope.source.name)

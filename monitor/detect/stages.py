@@ -28,8 +28,8 @@ _EVENT_OF = {
     "amended": {"amendment-passage"},
 }
 # Actions worth an alert that move no stage: the team wants to know, at low severity.
-NOTABLE = {"committee-hearing", "committee-hearing-cancelled", "deferral", "carried-over",
-           "executive-veto-line-item"}
+# A deferral ("Informally Passed", "held one legislative day", "continued to March 24") is not: nothing was decided.
+NOTABLE = {"committee-hearing", "committee-hearing-cancelled", "executive-veto-line-item"}
 # Actions whose text states an enactment plainly: the only evidence for a critical alert.
 PLAIN_ENACTMENT = {"executive-signature", "became-law", "veto-override-passage"}
 

@@ -14,6 +14,10 @@ KRATOM_TERMS = sorted([
     "7-oh-mitragynine", "7-oh mitragynine", "7-oh", "7oh", "7 oh-mit", "mitragynine", "speciogynine",
     "speciociliatine", "paynantheine", "corynantheidine", "mgm-15", "mgm 15", "mgm15", "mgm-16", "mgm 16",
     "mgm16", "kcpa", "ketum", "daun ketum", "biak-biak", "biak", "kakuam", "kratom products",
+    # the alkaloids' names in the languages of the registers we read (German, Polish, Spanish, Italian, French)
+    "mitragynin", "7-hydroxymitragynin", "mitragynin-pseudoindoxyl", "mitragynina", "mitragyniny", "mitragyninę",
+    "mitragyniną", "7-hydroksymitragynina", "7-hydroksymitragyniny", "pseudoindoksyl mitragyniny", "mitraginina",
+    "7-hidroximitraginina", "7-idrossimitraginina", "mitragynine pseudo-indoxyl",
 ], key=len, reverse=True)
 # Scripts without spaces between words: matched anywhere.
 KRATOM_TERMS_UNBOUNDED = ["ใบกระท่อม", "พืชกระท่อม", "กระท่อม"]
@@ -64,7 +68,8 @@ QUANTITY_RE = re.compile(r"\d+(\.\d+)?\s*(%|percent|ppm|parts\s+per\s+million|mg
 # A <dt> or row label that gives a value its meaning: "Effective date", "Minimum age", "7-OH limit".
 VALUE_LABEL_RE = _any(r"\beffective\b", r"\bdate\b", r"\bdeadline\b", r"\bage\b", r"\blimit\b", r"\bthreshold\b",
                       r"\bcap\b", r"\bmaximum\b", r"\bminimum\b", r"\bconcentration\b", r"\bppm\b", r"\bpercent",
-                      r"\bfee\b", r"\bpenalty\b", r"\bexpir", r"\bsunset\b")
+                      r"\bfee\b", r"\bpenalty\b", r"\bexpir", r"\bsunset\b", r"\bcommenc", r"\bstart",
+                      r"\bin\s+force\b", r"\bappl(y|ies)\b")
 SUBSTANTIVE_DATE_RE = _any(r"\beffective\b", r"\bbegin", r"\bstarting\b", r"\bfrom\b", r"\buntil\b",
                            r"\bexpires?\b", r"\bdeadline\b", r"\bno\s+later\s+than\b", r"\benforce", r"\bon\s+or\s+after\b",
                            r"\bthrough\b", r"\bsunset\b")
@@ -76,7 +81,7 @@ NOT_SUBSTANTIVE_RE = _any(r"\bupdated\b", r"\breviewed\b", r"\brevised\b", r"\bp
                           r"\b(date\s+)?published(\s+date)?\s*:")
 
 # A status heading over a list ("Ordinances Introduced", "Bills Signed") gives its rows their event.
-LIST_HEADING_RE = re.compile(r"\b(introduced|pending|proposed|adopted|passed|enacted|signed|approved|vetoed|"
+LIST_HEADING_RE = re.compile(r"\b(introduced|filed|laid|ratified|pending|proposed|adopted|passed|enacted|signed|approved|vetoed|"
                              r"withdrawn|failed|effective|new\s+laws?|chaptered|in\s+force)\b", re.I)
 # The heading of a schedule's own list ("§ 1308.11 Schedule I.", "Schedule I controlled substances").
 SCHEDULE_HEADING_RE = re.compile(r"^\W*(§+\s*[\d.]+\s*)?schedules?\s+(i|1)\b(?!\s*\?)(?![^?]*\?)", re.I)

@@ -14,13 +14,16 @@ from typing import Sequence
 
 from ..config import Source
 from ..models import Block, Identity, Page
-from .measures import find_measure, measure_key
+from .measures import find_measure, is_bill, measure_key
 
 # Labels of the fields where legislatures and agencies state what a measure is about.
 IDENTITY_LABEL_RE = re.compile(
     r"^\W*(short\s+title|long\s+title|bill\s+title|title|caption|catch\s*line|abstract|summary|synopsis|digest|"
     r"description|brief\s+description|subject|subjects|relating\s+to|topic|name|act\s+name|reason|product\s+"
-    r"description|bill\s+summary|bill\s+description|official\s+title|popular\s+title|purpose)\b\s*[:\-\u2013]?",
+    r"description|bill\s+summary|bill\s+description|official\s+title|popular\s+title|purpose|"
+    # the same fields in the languages of the registers we read (Polish, German, Malay, French, Spanish)
+    r"opis(\s+projektu)?|tytuł|beschreibung|titel|kurztitel|betreff|gegenstand|tajuk|ringkasan|titre|objet|"
+    r"résumé|descripción|título|resumen|asunto)\b\s*[:\-\u2013]?",
     re.I)
 # A row or item starting with a date is an action (a history row), not a description.
 _DATED_RE = re.compile(r"^\W*(\d{1,2}[/.-]\d{1,2}([/.-]\d{2,4})?|\d{4}-\d{2}-\d{2}|(jan|feb|mar|apr|may|jun|jul|aug|"
@@ -39,13 +42,20 @@ def identify(source: Source, page: Page) -> Identity:
     if is_list(blocks):
         return Identity("list", None, heading_texts)
     topic = [*heading_texts, *_labelled(blocks), *_lead(blocks)]
-    measure = source.measure or next((m for t in topic if (m := find_measure(t))), None) or _dominant(blocks)
+    measure = source.measure or _topic_measure(topic) or _dominant(blocks)
     # A page of dated rows and no measure is a press list or a news page, not a measure's history.
     kind = "measure" if measure else "document"
     seen: dict[str, None] = {}
     for text in topic:
         seen.setdefault(text[:MAX_TOPIC_CHARS], None)
     return Identity(kind, measure, tuple(seen))
+
+
+def _topic_measure(topic: list[str]) -> str | None:
+    """The measure the topic names: a bill's number before an act or chapter number it was given ("H.611 ... Act
+    142" is H 611), which is the first identifier anywhere else."""
+    found = [m for t in topic if (m := find_measure(t))]
+    return next((m for m in found if is_bill(m)), found[0] if found else None)
 
 
 def leading_measure(text: str) -> str | None:

@@ -12,10 +12,12 @@ BILL_RE = re.compile(
     r"H\.?\s?C\.?\s?R|S\.?\s?C\.?\s?R|SB|HB|AB|SF|HF|LB|LD|HR|H|S|A)\.?\s?(\d{1,5})[A-Z]?\b(?!\s*(%|mg|percent|-\d))")
 WORDY_BILL_RE = re.compile(r"\b(senate|house|assembly|legislative)\s+(bill|file|document|resolution|joint\s+resolution)"
                            r"\s+(no\.?\s*)?(\d{1,5})\b(?![-/]\w)", re.I)
-SESSION_BILL_RE = re.compile(r"(?<![\w/])((?:CS/)*)(SB|HB)\s?(\d{2}-\d{3,4})\b")  # Colorado: SB25-072
+# Colorado's SB25-072; Denver's council bills CB 26-0418 (and resolutions CR)
+SESSION_BILL_RE = re.compile(r"(?<![\w/])((?:CS/)*)(SB|HB|CB|CR)\s?(\d{2}-\d{3,4})\b")
 FR_DOC_RE = re.compile(r"\b(?:FR\s+Doc\.?\s*(?:No\.?)?\s*)?((?:19|20)\d{2}-\d{5})\b")
 DOCKET_RE = re.compile(r"\b(?:Docket\s+(?:No\.?\s*)?)?(DEA-\d{3,4}|FDA-\d{4}-[A-Z]-\d{3,5})\b")
-RULE_RE = re.compile(r"\b(R\d{2,3}-\d{1,4}(?:-\d{1,4})?|\d{3,4}:\d{1,2}-\d{1,2}-\d{1,3}(?:\.\d+)?|\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|(?:Act|Akta)\s+(?:No\.?\s*)?(?!(?:18|19|20)\d\d\b)A?\d{1,4}|"
+# ... and Australia's Federal Register of Legislation ids (F2026L01402)
+RULE_RE = re.compile(r"\b((?:Directive|Regulation|Decision)\s+\((?:EU|EC|EEC)\)\s+(?:No\s+)?\d{4}/\d+|F\d{4}L\d{5}|R\d{2,3}-\d{1,4}(?:-\d{1,4})?|\d{3,4}:\d{1,2}-\d{1,2}-\d{1,3}(?:\.\d+)?|\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|(?:Act|Akta)\s+(?:No\.?\s*)?(?!(?:18|19|20)\d\d\b)A?\d{1,4}|"
                      r"Ordinance\s+(?:No\.?\s*)?[\w-]*\d[\w-]*|Import\s+Alert\s+\d{2}-\d{2}|Public\s+Act\s+\d+-\d+)\b",
                      re.I)
 
@@ -47,7 +49,13 @@ def _plausible_bill(match: re.Match) -> bool:
     chamber = match.group(2).replace(" ", "")
     if len(chamber.replace(".", "")) > 1 or match.group(1):
         return True
-    return chamber in ("H.", "S.") or (chamber in ("H", "S") and len(match.group(3)) >= 4)
+    dotted = match.group(0)[len(match.group(1)) + len(match.group(2)):].startswith(".")  # "H.611", Vermont's
+    return dotted or (chamber in ("H", "S", "A") and len(match.group(3)) >= 4)
+
+
+def is_bill(measure: str) -> bool:
+    """A legislature's bill or resolution number, as find_measure spells it (not a rule, act or document)."""
+    return bool(re.match(r"^(CS/)*([A-Z]{1,4}) \d", measure)) and not measure.lower().startswith(("act", "akta"))
 
 
 def measure_key(measure: str | None) -> str:
