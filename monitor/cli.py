@@ -1,6 +1,7 @@
 """The command line: validate, check, run, status, history, show. Orchestration only.
 
-Exit codes are a contract: 0 all good; 1 the pass finished but some sources failed; 2 a bad sources.yaml or usage.
+Exit codes are a contract: 0 all good; 1 the pass finished but some sources failed; 2 a bad sources.yaml or usage;
+3 the state cannot be used (corrupt, unreadable, not monitor's, a full disk), from every command that reads it.
 """
 from __future__ import annotations
 
@@ -22,9 +23,9 @@ from .jurisdictions import jurisdiction_name
 from .notify import deliver_pending, make_notifier, probe_alert
 from .notify.console import format_change
 from .pipeline import Checker, Outcome, run_pass
-from .store import Store
+from .store import StateError, Store
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_STATE = 0, 1, 2, 3
 # A check pass parses pages up to this size on its event loop (at most some 30 ms on the lxml path, 250 ms on bs4's),
 # larger ones in threads: on 2 cores that saved 10-15% of a pass's CPU against threads for every page (bench/).
 INLINE_PARSE_BYTES = 256 * 1024
@@ -90,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"monitor: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except StateError as e:
+        print(f"monitor: {e}", file=sys.stderr)
+        return EXIT_STATE
     except KeyboardInterrupt:
         return 130
 

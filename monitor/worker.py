@@ -29,7 +29,7 @@ from .config import Config, ConfigError, Source, load_config
 from .fetch import Fetcher
 from .notify import DeliveryReport, Notifier, deliver_pending, make_notifier, route
 from .pipeline import Checker, Outcome
-from .store import ChangeRecord, Store, iso, new_change_id
+from .store import ChangeRecord, StateError, Store, ensure_state_dir, iso, new_change_id
 
 log = logging.getLogger("monitor.worker")
 
@@ -57,9 +57,11 @@ class AlreadyRunning(Exception):
 def acquire_lock(state_dir: str) -> int:
     """An exclusive flock on state/worker.lock, held while the process lives: the OS drops it even on SIGKILL, so
     a crashed worker never leaves a stale lock. Returns the open descriptor; raises AlreadyRunning."""
-    path = Path(state_dir) / LOCK_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    path = ensure_state_dir(state_dir) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as e:
+        raise StateError(f"cannot open {path}: {e.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -256,6 +258,9 @@ class Worker:
             log.warning("%s: check abandoned because the worker is stopping; nothing recorded", source_id,
                         extra={"source": source_id, "status": "abandoned"})
             return
+        except StateError as e:  # the state cannot be written (a full disk): not this source's fault
+            log.error("%s: check not recorded: %s", source_id, e, extra={"source": source_id, "status": "state_error"})
+            return
         except Exception:  # a bug in one source's handling must not take its job down
             log.exception("%s: internal error during the check", source_id,
                           extra={"source": source_id, "status": "internal_error"})
@@ -357,6 +362,9 @@ class Worker:
             try:
                 report = await _in_daemon_thread(self._deliver, retry_held)
                 retry_held = False
+            except StateError as e:
+                log.error("alert delivery stopped: %s", e)
+                continue
             except Exception:
                 log.exception("alert delivery failed; pending alerts stay in the outbox")
                 continue
