@@ -32,9 +32,10 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import sqlite_utils
 
+from .claimant import Claimant, current as current_claimant
 from .models import Block
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DB_NAME = "monitor.db"
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's write transaction before giving up
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -313,6 +314,7 @@ class OutboxItem:
     thread_key: str
     next_attempt_at: str = ""
     link: str | None = None
+    status: str = "pending"  # or "sending": claimed by a process that may have died
 
 
 @dataclass
@@ -329,6 +331,8 @@ class Store:
     def __init__(self, db: sqlite_utils.Database, path: str | os.PathLike | None = None):
         self.db = db
         self.path = Path(path) if path is not None else Path(DB_NAME)  # for messages
+        self.claimant = current_claimant()
+        self._claimant_text = self.claimant.encode()
         self._source_columns: set[str] = set()  # of the sources table, read when a state has a key not seen yet
         self._batch: _Batch | None = None
 
@@ -593,24 +597,59 @@ class Store:
         """Rows still to send, oldest first: pending ones, and 'sending' ones whose sender may have died.
         Whether each may be sent now is `claim`'s decision."""
         rows = self.db.query(
-            "SELECT o.id AS outbox_id, o.channel, o.attempts, o.thread_key, o.next_attempt_at, s.url AS source_url, "
-            "c.* FROM outbox o "
+            "SELECT o.id AS outbox_id, o.channel, o.attempts, o.thread_key, o.next_attempt_at, o.status AS o_status, "
+            "s.url AS source_url, c.* FROM outbox o "
             "JOIN changes c ON c.id = o.change_id LEFT JOIN sources s ON s.id = c.source_id "
             "WHERE o.status IN ('pending', 'sending') ORDER BY o.id LIMIT ?", [limit])
         return [OutboxItem(id=r["outbox_id"], change=ChangeRecord.from_row(r), channel=r["channel"] or "",
                            attempts=r["attempts"], thread_key=r["thread_key"] or "",
-                           next_attempt_at=r["next_attempt_at"] or "", link=r["source_url"])
+                           next_attempt_at=r["next_attempt_at"] or "", link=r["source_url"], status=r["o_status"])
                 for r in rows]
 
     @_guarded
     def claim(self, outbox_id: int, now: datetime, lease: timedelta, force: bool = False) -> bool:
-        """Take a row for sending, atomically, for `lease`: False while it waits out a backoff (unless `force`) or
-        another process is sending it. A sender that dies leaves the row to be retried when the lease ends."""
+        """Take a row for sending, atomically, and mark it with this process's identity: False while it waits out
+        a backoff (unless `force`) or another process is sending it. A sender that dies is found out by
+        `release_orphans`; the lease is the last resort, for a claim no one here can judge (another host)."""
         cur = self.db.execute(
-            "UPDATE outbox SET status = 'sending', next_attempt_at = ? WHERE id = ? AND "
+            "UPDATE outbox SET status = 'sending', next_attempt_at = ?, claimed_by = ? WHERE id = ? AND "
             "((status = 'pending' AND (? OR next_attempt_at <= ?)) OR (status = 'sending' AND next_attempt_at <= ?))",
-            [iso(now + lease), outbox_id, int(force), iso(now), iso(now)])
+            [iso(now + lease), self._claimant_text, outbox_id, int(force), iso(now), iso(now)])
         return cur.rowcount == 1
+
+    @_guarded
+    def release_orphans(self, now: datetime) -> list[tuple[str, Claimant]]:
+        """Put back in line, at once, the rows left 'sending' by a process that no longer runs (killed mid-post);
+        a live sender's row is left to it. Returns the change id and claimant of each row released. The message
+        may have reached Slack before its sender died: it is then sent a second time, as the outbox promises."""
+        released = []
+        for row_id, change_id, claimed_by in self.db.execute(
+                "SELECT id, change_id, claimed_by FROM outbox WHERE status = 'sending'").fetchall():
+            claimant = Claimant.decode(claimed_by)
+            if claimant is None or not claimant.is_gone():
+                continue
+            note = f"pid {claimant.pid} ended while sending this alert; sent again (it may arrive twice)"
+            cur = self.db.execute(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, claimed_by = NULL, last_error = ? "
+                "WHERE id = ? AND status = 'sending' AND claimed_by = ?", [iso(now), note, row_id, claimed_by])
+            if cur.rowcount == 1:
+                released.append((change_id, claimant))
+        return released
+
+    @_guarded
+    def release_own(self, now: datetime) -> list[str]:
+        """Put back in line the rows this process is sending (it is stopping and gives up waiting for Slack);
+        returns their change ids. Slack may still take the message: then it arrives twice."""
+        rows = self.db.execute("SELECT id, change_id FROM outbox WHERE status = 'sending' AND claimed_by = ?",
+                               [self._claimant_text]).fetchall()
+        released = []
+        for row_id, change_id in rows:
+            cur = self.db.execute(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, claimed_by = NULL WHERE id = ? AND "
+                "status = 'sending' AND claimed_by = ?", [iso(now), row_id, self._claimant_text])
+            if cur.rowcount == 1:
+                released.append(change_id)
+        return released
 
     @_guarded
     def outbox_counts(self) -> dict[str, int]:
@@ -627,14 +666,14 @@ class Store:
     @_guarded
     def mark_delivered(self, outbox_id: int, now: datetime, ts: str | None, channel_id: str | None) -> None:
         self.db.execute("UPDATE outbox SET status = 'delivered', delivered_at = ?, ts = ?, channel_id = ?, "
-                        "attempts = attempts + 1, last_error = NULL WHERE id = ?",
+                        "attempts = attempts + 1, last_error = NULL, claimed_by = NULL WHERE id = ?",
                         [iso(now), ts, channel_id, outbox_id])
 
     @_guarded
     def mark_attempt_failed(self, outbox_id: int, error: str, next_attempt: datetime, permanent: bool) -> None:
         """Back in line at `next_attempt`, or held (permanent) until released: never dropped."""
         self.db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, "
-                        "status = ? WHERE id = ?",
+                        "status = ?, claimed_by = NULL WHERE id = ?",
                         [error[:500], iso(next_attempt), "held" if permanent else "pending", outbox_id])
 
     @_guarded
@@ -745,4 +784,9 @@ def _migrate_3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE snapshots ADD COLUMN fingerprint TEXT")
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3}
+def _migrate_4(db: sqlite_utils.Database) -> None:
+    """Outbox rows being sent name their sender (monitor.claimant), so a dead sender's row is released at once."""
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4}

@@ -179,6 +179,7 @@ class Worker:
             loop.add_signal_handler(sig, self._request_stop, sig)
         self.scheduler.start()
         self._apply(self.config)
+        self.kick.set()  # drain at once: alerts a killed process left behind wait no longer than this start
         log.info("worker started (pid %d): %d sources scheduled, alerts to %s", os.getpid(), len(self.sources),
                  self.notifier.name)
         watch, deliver = asyncio.create_task(self._watch()), asyncio.create_task(self._deliver_loop())
@@ -202,6 +203,9 @@ class Worker:
         for task in late:
             task.cancel()
         await asyncio.gather(*late, *self.background, return_exceptions=True)
+        for change_id in self.store.release_own(self.clock()):  # not left leased to a process about to exit
+            log.warning("alert %s was being sent at stop: it is sent again after the next start (it may arrive "
+                        "twice)", change_id)
         self.scheduler.shutdown(wait=False)
         self.store.set_schedule((sid, None) for sid in self.sources)
         await self.fetcher.aclose()
