@@ -21,7 +21,8 @@ from .config import Config, ConfigError, load_config
 from .fetch import Fetcher
 from .jurisdictions import jurisdiction_name
 from .notify import deliver_pending, make_notifier, probe_alert
-from .notify.console import format_change
+from .notify.console import format_change, printable, printable_tree
+from .safetext import for_terminal
 from .pipeline import Checker, Outcome, run_pass
 from .store import StateError, Store
 
@@ -143,7 +144,7 @@ def cmd_check(args) -> int:
         sys.stdout.flush()
     failed = [o for o in outcomes if o.failed]
     for o in failed:
-        print(f"monitor: {o.source.id}: {o.error_class}: {o.error}", file=sys.stderr)
+        print(for_terminal(f"monitor: {o.source.id}: {o.error_class}: {o.error}"), file=sys.stderr)
     return EXIT_FAILURES if failed else EXIT_OK
 
 
@@ -230,7 +231,7 @@ def cmd_status(args) -> int:
             (f"{j['jurisdiction']} {jurisdiction_name(j['jurisdiction'])}", j["event"], j["severity"],
              j["detected_at"], (j["summary"] or "")[:90]) for j in jurisdictions])
     if outbox:
-        print("\nAlert outbox: " + ", ".join(f"{n} {status}" for status, n in sorted(outbox.items())))
+        print("\nAlert outbox: " + for_terminal(", ".join(f"{n} {status}" for status, n in sorted(outbox.items()))))
     if undelivered:
         _print_table([("CHANGE", "CHANNEL", "STATUS", "ATTEMPTS", "NEXT TRY", "LAST ERROR")] + [
             (d["change_id"], d["channel"] or "default", d["status"], d["attempts"],
@@ -307,6 +308,7 @@ def cmd_show(args) -> int:
     if change is None:
         print(f"monitor: no change with id {args.change_id!r} (see `monitor history`)", file=sys.stderr)
         return EXIT_USAGE
+    change, deliveries = printable(change), printable_tree(deliveries)  # page text: nothing a terminal acts on
     print(f"Change {change.id}  ({change.kind}, {'alerted' if change.alert else 'not alerted'})")
     print(f"Source:       {change.source_name} [{change.source}]")
     print(f"URL:          {change.url}")
@@ -336,6 +338,7 @@ def cmd_show(args) -> int:
 
 
 def _print_table(rows: list[tuple]) -> None:
+    rows = [tuple(for_terminal(str(v)) for v in row) for row in rows]  # cells may hold page text
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
