@@ -75,7 +75,7 @@ def describe(error: sqlite3.Error, path: Path) -> str | None:
     if primary == 14:  # SQLITE_CANTOPEN: a directory, no permission, a vanished directory
         return _unopenable(path) or f"cannot open {path} ({error})"
     if primary in (5, 6, 15):  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_PROTOCOL
-        return f"{path} stayed locked by another process for {BUSY_TIMEOUT:g} s ({error}); try again"
+        return f"{path} is locked by another process (waited up to {BUSY_TIMEOUT:g} s: {error}); try again"
     return None
 
 
@@ -102,8 +102,7 @@ def _unopenable(path: Path) -> str | None:
 
 def _os_problem(error: OSError, path: Path) -> str:
     if error.errno in (errno.EACCES, errno.EPERM):
-        return f"permission denied: {path} ({error.strerror}); run monitor as the user that owns the state, or fix " \
-               "its permissions"
+        return f"permission denied on {path}; run monitor as the user that owns the state, or fix its permissions"
     if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return f"could not write {path}: the disk is full ({error.strerror}); free some space and run again"
     if error.errno == errno.ENOTDIR:
@@ -164,7 +163,7 @@ def _private(db_path: Path) -> None:
             continue  # gone meanwhile (the last connection removed it) or not ours to change
 
 
-def inspect(db_path: Path) -> bool:
+def inspect_database(db_path: Path) -> bool:
     """Refuse a file that is not a usable database before SQLite opens it (and, given an empty file, silently
     makes a new database of it: a re-baseline that loses the outbox). Returns whether the database exists."""
     try:
@@ -193,15 +192,18 @@ def inspect(db_path: Path) -> bool:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     valid = pages and header[24:28] == header[92:96]  # SQLite's rule for trusting the in-header size
-    wal = db_path.with_name(db_path.name + "-wal")
-    if valid and pages * page_size > st.st_size and not (wal.exists() and wal.stat().st_size):
+    try:  # pages still in the -wal may lie beyond the file's end: only a checkpointed file can be judged
+        wal_size = db_path.with_name(db_path.name + "-wal").stat().st_size
+    except OSError:
+        wal_size = 0
+    if valid and pages * page_size > st.st_size and not wal_size:
         raise StateError(f"{db_path} is truncated ({st.st_size:,} of {pages * page_size:,} bytes); {_RESTORE}")
     return True
 
 
 def _create(db_path: Path) -> None:
     """Make a new database under another name and link it into place: `monitor.db` is never seen half-made (or
-    empty, which `inspect` refuses), and it is 0600 from the start."""
+    empty, which `inspect_database` refuses), and it is 0600 from the start."""
     temporary = db_path.with_name(f".{db_path.name}.new-{os.getpid()}-{secrets.token_hex(4)}")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -224,7 +226,7 @@ def _create(db_path: Path) -> None:
     except OSError as e:
         raise StateError(_os_problem(e, db_path)) from None
     finally:
-        for leftover in (temporary, temporary.with_name(temporary.name + "-journal")):
+        for leftover in (temporary, *(temporary.with_name(temporary.name + x) for x in ("-journal", "-wal", "-shm"))):
             try:
                 os.unlink(leftover)
             except OSError:
@@ -340,7 +342,7 @@ class Store:
     def open(cls, state_dir: str | os.PathLike) -> "Store":
         """Open (or make) the state in `state_dir`; raises StateError, with the operator's line, if it is unusable."""
         db_path = ensure_state_dir(state_dir) / DB_NAME
-        if not inspect(db_path):
+        if not inspect_database(db_path):
             _create(db_path)
         _private(db_path)
         try:

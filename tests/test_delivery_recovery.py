@@ -73,6 +73,11 @@ def kill_during_a_slow_post(project, server, slack, start, count: int = 5, slow:
     return [r["change_id"] for r in rows]
 
 
+def in_flight(project) -> str:
+    [row] = [r for r in outbox(project) if r["status"] == "sending"]
+    return row["change_id"]
+
+
 def test_a_restarted_worker_sends_everything_within_a_minute_of_a_kill_9(project, server, slack, start):
     ids = kill_during_a_slow_post(project, server, slack, start)
     restarted = time.monotonic()
@@ -98,10 +103,11 @@ def test_monitor_deliver_sends_everything_at_once_after_a_kill_9(project, server
 def test_the_killed_post_may_repeat_but_nothing_else_does(project, server, slack, start):
     """When Slack does take the killed worker's post (late), that one message, and only it, arrives twice."""
     ids = kill_during_a_slow_post(project, server, slack, start, count=3, slow=8.0)
+    killed = in_flight(project)  # (on a slow machine the worker may have finished a first post before the kill)
     r = project.run("deliver", env=env_for(slack))
-    assert r.returncode == 0 and posted(slack) == ids, r.stderr
+    assert r.returncode == 0 and sorted(posted(slack)) == sorted(ids), r.stderr
     wait_for(lambda: slack.holding == 0, 20, "Slack to take the held post")
-    assert posted(slack) == ids + ids[:1], "the message in flight at the kill arrives twice, every other once"
+    assert sorted(posted(slack)) == sorted(ids + [killed]), "the post in flight at the kill arrives twice, no other"
 
 
 def test_sigterm_while_slack_is_slow_releases_the_in_flight_alert(project, server, slack, start):
