@@ -44,7 +44,7 @@ class Claimant:
         """True only when it is certain that this claimant no longer runs: the same host and boot, and no live
         process with its pid and start time (a zombie, killed but not yet reaped, counts as gone)."""
         me = current()
-        if self.token == me.token:
+        if self.token == me.token or self.pid <= 0:
             return False
         if self.host != me.host:
             return False  # another machine sharing the state directory: leave the claim to its lease
@@ -93,13 +93,11 @@ def _process(pid: int) -> tuple[str, str] | None:
 
 
 def _absent(pid: int) -> bool:
-    """No /proc entry: gone if /proc exists here (Linux), else ask the kernel whether the pid exists at all."""
-    if os.path.isdir("/proc/self"):
-        return True
+    """No /proc entry for `pid` (no /proc here, or one mounted with hidepid): ask the kernel whether it exists."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except OSError:  # exists, but belongs to another user
+    except OSError:  # it exists, and belongs to another user
         return False
     return False
