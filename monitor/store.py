@@ -367,9 +367,9 @@ class Store:
         db = self.db
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         other = sorted(t for t in tables if t != "meta" and not t.startswith("sqlite_"))
+        # No tables, or only a meta table without a version, is a state whose first start was cut short: made now.
         if other and ("meta" not in tables or
                       not db.execute("SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone()):
-            # (no tables, or only an empty meta: a state whose first start was cut short, made now)
             raise StateError(f"{self.path} is not a kratom-monitor state database (it holds the tables "
                              f"{', '.join(other) or 'none'}); point --state-dir at monitor's own state, or move it "
                              "away to start afresh")
@@ -393,11 +393,13 @@ class Store:
                        [str(SCHEMA_VERSION)])
 
     def _version(self) -> int:
+        if not self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
+            return 0  # a database being made
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         try:
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        except sqlite3.OperationalError:  # no meta table: a database being made
-            return 0
-        version = int(row[0]) if row else 0
+            version = int(row[0]) if row else 0
+        except (TypeError, ValueError):
+            raise StateError(f"{self.path} has an unreadable schema version ({row[0]!r}); {_RESTORE}") from None
         if version > SCHEMA_VERSION:
             raise StateError(f"{self.path} was written by a newer monitor (schema {version}, this one knows "
                              f"{SCHEMA_VERSION}); run that version, or restore a backup made by this one")
