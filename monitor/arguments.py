@@ -17,7 +17,7 @@ from .models import SEVERITIES
 from .store import iso
 from .terminal import did_you_mean
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_STATE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 
 def utcnow() -> datetime:

@@ -2,7 +2,8 @@
 commands accept is arguments.py's, what they print report.py's and terminal.py's.
 
 Exit codes are a contract: 0 all good; 1 the pass finished but some sources failed; 2 a bad sources.yaml or usage
-(a missing sources.yaml or state directory, an unknown source id or command); 130 interrupted (Ctrl-C).
+(a missing sources.yaml or state directory, an unknown source id or command); 3 the state cannot be used (corrupt,
+unreadable, not monitor's, a full disk), from every command that reads it; 130 interrupted (Ctrl-C).
 """
 from __future__ import annotations
 
@@ -17,14 +18,15 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from . import report
-from .arguments import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, build_parser, utcnow
+from .arguments import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_STATE, EXIT_USAGE, build_parser, utcnow
 from .config import Config, ConfigError, SourcesNotFound, load_config
 from .fetch import Fetcher
 from .logs import configure_command_logging
 from .models import EVENTS, SEVERITIES
 from .notify import deliver_pending, make_notifier, probe_alert
+from .safetext import for_terminal
 from .pipeline import Checker, Outcome, run_pass
-from .store import DB_NAME, Store
+from .store import DB_NAME, StateError, Store
 from .terminal import Progress, did_you_mean
 
 # A check pass parses pages up to this size on its event loop (at most some 30 ms on the lxml path, 250 ms on bs4's),
@@ -60,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"monitor: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except StateError as e:
+        print(f"monitor: {e}", file=sys.stderr)
+        return EXIT_STATE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
@@ -136,7 +141,7 @@ def cmd_check(args) -> int:
         report.changes_json((c for o in outcomes for c in o.changes), sys.stdout)
     failed = [o for o in outcomes if o.failed]
     for o in failed:
-        print(f"monitor: {o.source.id}: {o.error_class}: {o.error}", file=sys.stderr)
+        print(for_terminal(f"monitor: {o.source.id}: {o.error_class}: {o.error}"), file=sys.stderr)
     return EXIT_FAILURES if failed else EXIT_OK
 
 

@@ -22,7 +22,7 @@ from .fetch import Fetcher, Validators
 from .models import Diff, FetchResult, Page
 from .notify import route
 from .outcomes import LEGAL, outcome_code
-from .store import ChangeRecord, Snapshot, SnapshotHead, Store, iso, new_change_id
+from .store import ChangeRecord, Snapshot, SnapshotHead, StateError, Store, iso, new_change_id
 
 log = logging.getLogger("monitor.pipeline")
 
@@ -102,6 +102,8 @@ class Checker:
             started = self.in_flight[source.id] = time.monotonic()
             try:
                 outcome = await self._check(source)
+            except StateError:  # the state cannot be written: not this source's failure, and the pass cannot go on
+                raise
             except Exception as e:  # noqa: BLE001 - one source's trouble must not stop the pass
                 log.exception("internal error while checking %s", source.id)
                 message = f"internal error: {type(e).__name__}: {e}"[:500]

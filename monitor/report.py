@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, TextIO
 
 from .config import Source
 from .jurisdictions import jurisdiction_name
-from .notify.console import format_change
+from .notify.console import format_change, printable, printable_tree
 from .outcomes import FAILED, WORDS, change_words, stored_code, words
 from .store import ChangeRecord
 from .terminal import print_table
@@ -136,6 +136,8 @@ def history_csv(changes: Iterable[ChangeRecord], out: TextIO) -> None:
 
 # -- show -----------------------------------------------------------------------------------------------------
 def print_change(change: ChangeRecord, deliveries: list[dict], out: TextIO) -> None:
+    change, deliveries = printable(change), printable_tree(deliveries)  # page text: nothing a terminal acts on
+
     def say(text: str = "") -> None:
         print(text, file=out)
 

@@ -10,6 +10,7 @@ import time
 from typing import Callable, Iterable, Mapping, TextIO
 
 from .config import _closest
+from .safetext import for_terminal
 
 # A check running longer than this is worth naming on the progress line; the rest come and go too fast to read.
 SLOW_AFTER = 1.0
@@ -24,6 +25,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 def print_table(rows: list[tuple], out: TextIO) -> None:
+    rows = [tuple(for_terminal(str(v)) for v in row) for row in rows]  # cells may hold page text
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip(), file=out)

@@ -30,7 +30,7 @@ from .logs import configure_logging
 from .notify import DeliveryReport, Notifier, deliver_pending, make_notifier, route
 from .pipeline import Checker, Outcome
 from .schedule import MISFIRE_GRACE, Schedule, plan, retry_delay
-from .store import ChangeRecord, Store, iso, new_change_id
+from .store import ChangeRecord, StateError, Store, ensure_state_dir, iso, new_change_id
 
 log = logging.getLogger("monitor.worker")
 
@@ -54,9 +54,11 @@ class AlreadyRunning(Exception):
 def acquire_lock(state_dir: str) -> int:
     """An exclusive flock on state/worker.lock, held while the process lives: the OS drops it even on SIGKILL, so
     a crashed worker never leaves a stale lock. Returns the open descriptor; raises AlreadyRunning."""
-    path = Path(state_dir) / LOCK_NAME
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    path = ensure_state_dir(state_dir) / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as e:
+        raise StateError(f"cannot open {path}: {e.strerror}") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -162,6 +164,7 @@ class Worker:
         schedule = self._plan(self.config)  # a list that cannot be scheduled: ConfigError (exit 2), nothing started
         self.scheduler.start()
         self._apply(schedule)
+        self.kick.set()  # drain at once: alerts a killed process left behind wait no longer than this start
         log.info("worker started (pid %d): %d sources scheduled, alerts to %s", os.getpid(), len(self.sources),
                  self.notifier.name)
         watch, deliver = asyncio.create_task(self._watch()), asyncio.create_task(self._deliver_loop())
@@ -185,6 +188,9 @@ class Worker:
         for task in late:
             task.cancel()
         await asyncio.gather(*late, *self.background, return_exceptions=True)
+        for change_id in self.store.release_own(self.clock()):  # not left leased to a process about to exit
+            log.warning("alert %s was being sent at stop: it is sent again after the next start (it may arrive "
+                        "twice)", change_id)
         self.scheduler.shutdown(wait=False)
         self.store.set_schedule((sid, None) for sid in self.sources)
         await self.fetcher.aclose()
@@ -254,6 +260,9 @@ class Worker:
         except asyncio.CancelledError:
             log.warning("%s: check abandoned because the worker is stopping; nothing recorded", source_id,
                         extra={"source": source_id, "status": "abandoned"})
+            return
+        except StateError as e:  # the state cannot be written (a full disk): not this source's fault
+            log.error("%s: check not recorded: %s", source_id, e, extra={"source": source_id, "status": "state_error"})
             return
         except Exception:  # a bug in one source's handling must not take its job down
             log.exception("%s: internal error during the check", source_id,
@@ -360,6 +369,9 @@ class Worker:
             try:
                 report = await _in_daemon_thread(self._deliver, retry_held)
                 retry_held = False
+            except StateError as e:
+                log.error("alert delivery stopped: %s", e)
+                continue
             except Exception:
                 log.exception("alert delivery failed; pending alerts stay in the outbox")
                 continue

@@ -128,7 +128,9 @@ class LoopbackServer:
 class FakeSlack:
     """Answers like Slack's Web API (chat.postMessage) and an incoming webhook, on a LoopbackServer.
 
-    `script` holds responses to give, in order, before falling back to success: each is a Response.
+    `script` holds responses to give, in order, before falling back to success: each is a Response. `delay` makes
+    chat.postMessage slow: seconds before Slack takes a post and answers, for every channel (a number) or per channel
+    (a dict); `holding` counts the posts being held up right now.
     """
 
     def __init__(self, server: LoopbackServer):
@@ -137,6 +139,8 @@ class FakeSlack:
         self.script: list[Response] = []
         self.refuse: dict[str, Response] = {}  # channel -> a standing answer (channel_not_found, not_in_channel)
         self.ts = 0
+        self.delay: float | dict[str, float] = 0.0
+        self.holding = 0
         server.routes["/api/chat.postMessage"] = self._post
         server.routes["/webhook"] = self._webhook
 
@@ -157,6 +161,13 @@ class FakeSlack:
         if scripted:
             return scripted
         payload = _payload(request)
+        delay = self.delay.get(payload.get("channel"), 0.0) if isinstance(self.delay, dict) else self.delay
+        if delay:  # a slow Slack takes the message only after the wait, even if the sender has gone meanwhile
+            with self.server.lock:
+                self.holding += 1
+            time.sleep(delay)
+            with self.server.lock:
+                self.holding -= 1
         if payload.get("channel") in self.refuse:
             return self.refuse[payload["channel"]]
         with self.server.lock:

@@ -2,8 +2,10 @@
 
 The outbox (written with the change, in one transaction) is the source of truth. A row is claimed before it is
 sent and marked delivered as soon as the destination confirms, so a crash can repeat at most the one message in
-flight and never loses one. When Slack is down the whole queue waits (backoff on its oldest row), so alerts arrive
-in order; a refusal that retrying cannot fix (bad token, unknown channel) holds the row and tells the operator.
+flight and never loses one. A row left claimed by a process that has died is released by the next drain, in any
+process; a row a live process is sending holds up only the rows behind it for the same destination. When Slack is
+down the whole queue waits (backoff on its oldest row), so alerts arrive in order; a refusal that retrying cannot
+fix (bad token, unknown channel) holds the row and tells the operator.
 Held rows go back in line when the Slack settings change (a fingerprint, never the secret, is kept to notice) or
 on `monitor deliver --retry-held`.
 """
@@ -91,23 +93,34 @@ def next_attempt_delay(attempts: int, retry_after: float | None) -> timedelta:
 def deliver_pending(store: Store, notifier: Notifier, now: Callable[[], datetime], *, force: bool = False,
                     retry_held: bool = False, budget: timedelta = PASS_BUDGET, limit: int = 200) -> DeliveryReport:
     """Send outbox rows oldest first; each is marked delivered the moment the destination confirms it. Stops at
-    the first transient failure (Slack is down: everything waits) or when `budget` is spent. `force` ignores the
-    backoff (`monitor deliver`); `retry_held` releases held rows first."""
+    the first transient failure (Slack is down: everything waits) or when `budget` is spent. A row that cannot be
+    claimed (its backoff, or a live process sending it) holds up the rows behind it for its destination only.
+    Rows left 'sending' by a dead process are released first. `force` ignores the backoff (`monitor deliver`);
+    `retry_held` releases held rows first."""
     report = DeliveryReport()
+    for change_id, claimant in store.release_orphans(now()):
+        log.warning("alert %s was being sent by pid %d, which has ended: it is sent again (it may arrive twice)",
+                    change_id, claimant.pid)
     if notifier.fingerprint and store.swap_destination(notifier.fingerprint) or retry_held:
         report.released = store.release_held(now())
         if report.released:
             log.info("%d held alert(s) will be tried again", report.released)
     refused: dict[str, str] = {}  # destination ("*" = all) -> the refusal seen in this call
+    waiting: set[str] = set()  # destinations whose oldest row cannot be sent now: the rows behind it wait too
     deadline = now() + budget
     for item in store.due_outbox(limit):
         started = now()
         if started > deadline:
             break
-        if not store.claim(item.id, started, LEASE, force):  # waiting out a backoff, or being sent by another
-            report.retry_at = _parse(item.next_attempt_at)  # process: the rows behind it wait, so order is kept
-            break
         destination = notifier.destination(item.channel)
+        if destination in waiting:
+            continue
+        if not store.claim(item.id, started, LEASE, force):  # waiting out a backoff, or being sent by another
+            waiting.add(destination)  # process: that channel's later rows wait, so its order is kept; the
+            due = _parse(item.next_attempt_at)  # other channels go on
+            if item.status == "pending" and due and due > started:
+                report.retry_at = min(report.retry_at or due, due)
+            continue
         earlier = _delivered_to(store, notifier, item, destination)
         if earlier is not None:  # two routes that lead to one channel: one message
             store.mark_delivered(item.id, started, earlier or None, None)

@@ -6,6 +6,11 @@ object is `verbatim` so Slack does not turn a bare scraped URL into a link eithe
 the source's configured URL, which the caller passes in; the header and button label are plain_text built from our
 own words and the operator's configuration (Slack never parses mentions or links in plain_text).
 
+Slack has no escape for its formatting characters, so in page text they are replaced by look-alikes that Slack
+does not format (`*` -> `∗`, `_` -> `ˍ`, `~` -> `∼`, a backtick -> `ˋ`): "*not* _law_" reads as the page's words
+and not as bold and italics, and a scraped "```" cannot close the quote around the evidence. Control characters
+and bidirectional controls (U+202E, U+2066, ...) are removed, so page text cannot reorder what a reader sees.
+
 Sizes are bounded by construction whatever the change's size: a handful of blocks, each under its limit, about
 9,000 characters of block text in all (Slack refuses ~12,000), a fallback of at most 3,000 characters. What does
 not fit is counted and the message says how much was left out and that `monitor show ID` has it all.
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..jurisdictions import jurisdiction_name
+from ..safetext import for_slack
 from ..store import ChangeRecord
 
 # Slack's limits (library-notes.md); the builder stays below each by construction and the tests check it.
@@ -54,9 +60,19 @@ class Evidence:
     hidden_chars: int
 
 
+# Characters mrkdwn formats with, and look-alikes it does not (those jsx-slack's <Escape> falls back to).
+LOOKALIKES = str.maketrans({"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"})
+
+
 def escape(text: str) -> str:
     """mrkdwn escaping: & first, then < and >. Nothing else, as Slack documents."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def neutral(text: str) -> str:
+    """Page text as Slack should show it, before escaping: no control or bidi characters, and no character mrkdwn
+    would take as formatting (each replaced by its look-alike)."""
+    return for_slack(text).translate(LOOKALIKES)
 
 
 def cut(text: str, limit: int) -> tuple[str, int]:
@@ -78,25 +94,27 @@ def cut(text: str, limit: int) -> tuple[str, int]:
 
 
 def fit(text: str, limit: int) -> str:
-    return cut(text, limit)[0]
+    """Page (or configured) text for mrkdwn: neutralised, escaped and cut to `limit`."""
+    return cut(neutral(text), limit)[0]
 
 
 def plain(text: str, limit: int) -> str:
-    """For plain_text objects (not parsed by Slack): cut to `limit`, never empty."""
-    text = " ".join(text.split()) or "-"
+    """For plain_text objects (Slack formats nothing in them): no control or bidi characters, cut to `limit`,
+    never empty."""
+    text = " ".join(for_slack(text).split()) or "-"
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def quote(lines: list[str], sign: str, budget: int) -> Evidence:
-    """Lines in order, each escaped and cut at LINE_CHARS, until `budget` characters are used.
+    """Lines in order, each neutralised, escaped and cut at LINE_CHARS, until `budget` characters are used.
 
-    Backticks become "ˋ" so a scraped "```" cannot close the code block around the quote.
+    Backticks become "ˋ" (see `neutral`) so a scraped "```" cannot close the code block around the quote.
     """
     rows: list[str] = []
     used = kept_chars = total_chars = 0
     full = False
     for line in lines:
-        raw = " ".join(str(line).split()).replace("`", "ˋ")
+        raw = neutral(" ".join(str(line).split()))
         total_chars += len(raw)
         if full:
             continue
@@ -190,7 +208,7 @@ def build_message(change: ChangeRecord, link: str | None = None) -> SlackMessage
 def fallback_text(change: ChangeRecord, link: str | None) -> str:
     """The plain message: what notifications show. Escaped like the blocks, under FALLBACK_CHARS by construction:
     head ~800, facts ~650, link <= 1000, trim note ~150; the evidence gets the rest."""
-    head = f"[{escape(change.severity.upper())}] {escape(header_text(change))}: {fit(change.summary, 600)}"
+    head = f"[{escape(change.severity.upper())}] {escape(neutral(header_text(change)))}: {fit(change.summary, 600)}"
     facts = " · ".join(f"{label}: {value}" for label, value in _fields(change)[1:3])
     tail = escape(link) if link and len(link) <= 1000 else ""
     room = FALLBACK_CHARS - len(head) - len(facts) - len(tail) - 200
