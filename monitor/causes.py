@@ -66,7 +66,7 @@ CAUSES: dict[str, Cause] = {c.id: c for c in (
                                                                              "can be reached again"),
           "is the network down, or a firewall blocking outgoing traffic?", network=True),
     Cause(CONNECTION_REFUSED, "Connections refused", "{host} refuses connections",
-          ("is refused a connection", "are refused a connection"),
+          ("has its connections refused", "have their connections refused"),
           ("accepts connections again", "accept connections again"),
           "are the sites down, or is a firewall or proxy refusing us?"),
     Cause(CONNECTION_FAILED, "Connections dropped", "connections to {host} are reset or dropped",

@@ -18,6 +18,7 @@ from typing import Sequence
 from . import __version__
 from .config import Config, ConfigError, load_config
 from .fetch import Fetcher
+from .incidents import Incidents
 from .jurisdictions import jurisdiction_name
 from .notify import deliver_pending, make_notifier, probe_alert
 from .notify.console import format_change
@@ -124,13 +125,17 @@ def cmd_check(args) -> int:
         if not args.dry_run:
             deliver_pending(store, notifier, utcnow)
         outcomes = asyncio.run(_check(config, store, sources, args.dry_run, progress=human))
-        if not args.dry_run:
+        promoted: set[str] = set()
+        if not args.dry_run:  # failures sharing a cause are alerted once per cause, after the whole pass
+            promoted = Incidents(store, utcnow).flush(config, settle=True).promoted
             reminder = deliver_pending(store, notifier, utcnow).reminder()
             if reminder:
                 print(f"monitor: {reminder}", file=sys.stderr)
     finally:
         store.close()
     changes = [c for o in outcomes for c in o.changes]
+    for change in changes:
+        change.alert = change.alert or change.id in promoted  # alone in its group: alerted on its own after all
     if human:
         _print_human(outcomes, changes, notifier.name, args.dry_run)
     else:
