@@ -46,7 +46,8 @@ class Cause:
 
     `host_fails` is one host's failure ("{host} refuses connections"); `sources_fail` is (singular, plural) of what
     sources do ("fails to resolve", "fail to resolve"); `hosts_recover` is (singular, plural) of what hosts do again
-    ("resolves", "resolve"); `hint` is what it probably means and what to try."""
+    ("resolves", "resolve"); `hint` is what it probably means and what to try; `alone` the same when one source fails
+    so (when it differs)."""
 
     id: str
     label: str
@@ -55,12 +56,14 @@ class Cause:
     hosts_recover: tuple[str, str]
     hint: str
     network: bool = False
+    alone: str = ""
 
 
 CAUSES: dict[str, Cause] = {c.id: c for c in (
     Cause(NAME_RESOLUTION, "Name resolution failing", "{host} does not resolve",
           ("fails to resolve", "fail to resolve"), ("resolves again", "resolve again"),
-          "is the network or DNS down? If only one host fails, check that its name is still right", network=True),
+          "is the network or DNS down?", network=True,
+          alone="is its name still right (a site that moved)? If other hosts fail too, the network or DNS is down"),
     Cause(NO_ROUTE, "No route to the hosts", "there is no route to {host}",
           ("cannot be reached (no route)", "cannot be reached (no route)"), ("can be reached again",
                                                                              "can be reached again"),
@@ -166,4 +169,4 @@ def failure_cause(error_class: str, http_status: int | None, fetch_cause: str | 
 def host_failure(cause: str, host: str) -> str:
     """One host's failure and what to try: "127.0.0.2 refuses connections: are the sites down, or ...?"."""
     c = CAUSES[cause]
-    return f"{c.host_fails.format(host=host)}: {c.hint}"
+    return f"{c.host_fails.format(host=host)}: {c.alone or c.hint}"
