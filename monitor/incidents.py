@@ -96,6 +96,8 @@ class Incidents:
         just checked (the end of a `monitor check` pass), so announce without waiting for the window."""
         now = self.clock()
         report = IncidentReport()
+        if not self._anything():
+            return report  # the usual case: no write lock taken every few seconds for nothing
         with self._transaction():
             incidents = {i.cause: i for i in self._open()}
             failing = self._rows("failure_group IS NOT NULL AND consecutive_failures > 0")
@@ -125,6 +127,11 @@ class Incidents:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def _anything(self) -> bool:
+        return self.store.db.execute(
+            "SELECT EXISTS (SELECT 1 FROM incidents WHERE closed_at IS NULL) OR EXISTS (SELECT 1 FROM sources WHERE "
+            "failure_group IS NOT NULL AND consecutive_failures > 0)").fetchone()[0] == 1
 
     def _rows(self, where: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         return list(self.store.db.query(
