@@ -245,7 +245,8 @@ class _Step:
             self._alone(incident, ok[0], "source_recovered", incident.announced_at or incident.opened_at, {})
         else:
             hosts = sorted({m.host for m in members})
-            self._queue(recovered_notice(incident.cause, hosts, len(ok), elsewhere, _time(incident.opened_at),
+            gone = sum(1 for m in members if m.id not in self.enabled)
+            self._queue(recovered_notice(incident.cause, hosts, len(ok), elsewhere, gone, _time(incident.opened_at),
                                          self.now))
         self.store.db.execute("UPDATE incidents SET closed_at = ?, notices = notices + 1, members = ? WHERE id = ?",
                               [iso(self.now), json.dumps(incident.members), incident.id])

@@ -208,6 +208,18 @@ def test_a_failure_that_changes_kind_is_reported_as_its_own_again(world):
     assert w.store.source_state("a")["failure_group"] is None
 
 
+def test_an_incident_whose_sources_leave_the_watch_list_ends_saying_so(world):
+    w = world([src("a", "x.gov"), src("b", "x.gov")], threshold=1)
+    w.fail("a", HTTP_5XX, 502)
+    w.fail("b", HTTP_5XX, 502)
+    assert len(w.flush(settle=True)) == 1
+    w.config = Config(settings=w.config.settings, sources=(src("c", "y.gov"),))  # sources.yaml edited
+    over = w.incidents.flush(w.config)
+    assert [c.summary for c in over.notices] == ["Server errors on x.gov is over after 0s: none of its sources "
+                                                 "fails that way any more (since 2026-11-26 12:00 UTC)"]
+    assert over.notices[0].added == ["2 source(s) are no longer watched (sources.yaml)"]
+
+
 # -- causes from real exceptions ---------------------------------------------------------------------------------
 def wrapped(inner: BaseException) -> httpx.ConnectError:
     """An exception chained as httpx -> httpcore -> anyio chain them."""

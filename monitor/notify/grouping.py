@@ -109,15 +109,22 @@ def spreading_notice(cause: str, new: list[HostFailures], earlier: list[str], er
     return _notice(cause, "sources_failing", "high", summary, _host_lines(new, errors), name, now)
 
 
-def recovered_notice(cause: str, hosts: list[str], ok: int, elsewhere: int, since: datetime,
+def recovered_notice(cause: str, hosts: list[str], ok: int, elsewhere: int, gone: int, since: datetime,
                      now: datetime) -> ChangeRecord:
-    """The cause is over: one notice for every host it held, however many sources they hold."""
+    """The cause is over: one notice for every host it held, however many sources they hold. `elsewhere`: sources
+    that now fail another way (reported on their own); `gone`: sources no longer watched."""
     c = CAUSES[cause]
     verb = c.hosts_recover[0 if len(hosts) == 1 else 1]
     took = _duration((now - since).total_seconds())
-    summary = (f"{_names(hosts, HOSTS_NAMED, 'host')} {verb}: {_plural(ok, 'source')} checked normally again "
-               f"after {took} ({c.label.lower()} since {since:%Y-%m-%d %H:%M} UTC)")
+    names = _names(hosts, HOSTS_NAMED, "host")
+    if ok:
+        summary = (f"{names} {verb}: {_plural(ok, 'source')} checked normally again after {took} "
+                   f"({c.label.lower()} since {since:%Y-%m-%d %H:%M} UTC)")
+    else:  # nothing was checked well: the sources went from the watch list, or fail another way now
+        summary = (f"{c.label} on {names} is over after {took}: none of its sources fails that way any more "
+                   f"(since {since:%Y-%m-%d %H:%M} UTC)")
     added = [f"{elsewhere} source(s) now fail in another way and are reported on their own"] if elsewhere else []
+    added += [f"{gone} source(s) are no longer watched (sources.yaml)"] if gone else []
     name = f"Recovered: {c.label.lower()}, {_plural(len(hosts), 'host')}"
     return _notice(cause, "sources_recovered", "medium", summary, added, name, now)
 
