@@ -18,7 +18,7 @@ from typing import Sequence
 from . import __version__
 from .config import Config, ConfigError, load_config
 from .fetch import Fetcher
-from .incidents import Incidents
+from .incidents import flush_after_pass
 from .jurisdictions import jurisdiction_name
 from .notify import deliver_pending, make_notifier, probe_alert
 from .notify.console import format_change
@@ -127,7 +127,7 @@ def cmd_check(args) -> int:
         outcomes = asyncio.run(_check(config, store, sources, args.dry_run, progress=human))
         promoted: set[str] = set()
         if not args.dry_run:  # failures sharing a cause are alerted once per cause, after the whole pass
-            promoted = Incidents(store, utcnow).flush(config, settle=True).promoted
+            promoted = flush_after_pass(store, config, utcnow)
             reminder = deliver_pending(store, notifier, utcnow).reminder()
             if reminder:
                 print(f"monitor: {reminder}", file=sys.stderr)

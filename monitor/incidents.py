@@ -146,6 +146,16 @@ class Incidents:
         return self._open()
 
 
+def flush_after_pass(store: Store, config: Config, clock: Callable[[], datetime]) -> set[str]:
+    """`monitor check`'s flush once its pass is recorded: the promoted change ids. Its records are committed by
+    then, so a failure here loses nothing; it is logged and the next pass (or the worker) flushes again."""
+    try:
+        return Incidents(store, clock).flush(config, settle=True).promoted
+    except Exception:  # noqa: BLE001 - the pass itself went well; its exit code must say so
+        log.exception("could not bring the failure incidents up to date; the next pass will")
+        return set()
+
+
 class _Step:
     """One cause's incident brought up to date within a flush."""
 
