@@ -14,6 +14,7 @@ from ..store import ChangeRecord, iso, new_change_id
 
 HOSTS_NAMED = 5  # in a summary; the rest are counted
 SOURCES_NAMED = 3  # per host line; the rest are counted
+HOST_LINES = 50  # host lines in a notice's evidence (and record); the rest are counted
 
 
 @dataclass(frozen=True)
@@ -53,15 +54,16 @@ def _host_counts(hosts: list[HostFailures]) -> str:
 
 
 def _host_lines(hosts: list[HostFailures], errors: dict[str, str]) -> list[str]:
-    """One evidence line per host, then one example of the error as the requests met it."""
-    lines = []
-    for h in hosts:
+    """One example of the error as the requests met it, then one line per host (HOST_LINES at most)."""
+    example = next(((sid, errors[sid]) for h in hosts for sid in h.sources if errors.get(sid)), None)
+    lines = [f"last error ({example[0]}): {example[1]}"] if example else []
+    for h in hosts[:HOST_LINES]:
         of = (f"{h.count} of {h.watched} sources" if h.watched > h.count else
               f"all {h.count} sources" if h.count > 1 else "its only source")
         lines.append(f"{h.host}: {of} ({_names(list(h.sources), SOURCES_NAMED, 'source')})")
-    example = next(((sid, errors[sid]) for h in hosts for sid in h.sources if errors.get(sid)), None)
-    if example:
-        lines.append(f"last error ({example[0]}): {example[1]}")
+    rest = hosts[HOST_LINES:]
+    if rest:
+        lines.append(f"and {_plural(len(rest), 'more host')} ({_plural(sum(h.count for h in rest), 'source')})")
     return lines
 
 
