@@ -86,7 +86,6 @@ class ChangeRecord:
     channels: tuple[str, ...] = ()
     group: str | None = None  # the cause a failure shares with others (monitor/causes.py), alerted as a group
 
-
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "source": self.source, "jurisdiction": self.jurisdiction, "url": self.url,
                 "kind": self.kind, "alert": self.alert, "event": self.event, "severity": self.severity,

@@ -29,7 +29,7 @@ from .fetch import Fetcher
 from .incidents import Incidents
 from .notify import DeliveryReport, Notifier, deliver_pending, make_notifier, route
 from .pipeline import Checker, Outcome
-from .statedir import LOCK_NAME, AlreadyRunning, StateWatch, WorkerLock, acquire_lock
+from .statedir import AlreadyRunning, StateWatch, WorkerLock, acquire_lock
 from .store import ChangeRecord, Store, iso, new_change_id
 
 log = logging.getLogger("monitor.worker")
@@ -51,9 +51,6 @@ STOP_GRACE = 5.0  # after SIGTERM, running checks and deliveries get this long, 
 # The `source` of the notice that an edit was refused; "@" keeps it apart from every valid source id.
 CONFIG_NOTICE_SOURCE = "@sources.yaml"
 PARSE_THREADS = min(4, os.cpu_count() or 1)
-
-
-__all__ = ["AlreadyRunning", "LOCK_NAME", "Worker", "acquire_lock", "retry_delay", "run_worker"]
 
 
 def retry_delay(interval: float, failures: int) -> float:
