@@ -21,6 +21,7 @@ from . import report
 from .arguments import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_OK, EXIT_STATE, EXIT_USAGE, build_parser, utcnow
 from .config import Config, ConfigError, SourcesNotFound, load_config
 from .fetch import Fetcher
+from .incidents import flush_after_pass
 from .logs import configure_command_logging
 from .models import EVENTS, SEVERITIES
 from .notify import deliver_pending, make_notifier, probe_alert
@@ -127,7 +128,9 @@ def cmd_check(args) -> int:
         if not args.dry_run:
             deliver_pending(store, notifier, utcnow)
         outcomes = asyncio.run(_check(config, store, sources, args.dry_run, finished.append, progress=human))
-        if not args.dry_run:
+        promoted: set[str] = set()
+        if not args.dry_run:  # failures sharing a cause are alerted once per cause, after the whole pass
+            promoted = flush_after_pass(store, config, utcnow)
             reminder = deliver_pending(store, notifier, utcnow).reminder()
             if reminder:
                 print(f"monitor: {reminder}", file=sys.stderr)
@@ -135,6 +138,8 @@ def cmd_check(args) -> int:
         return _interrupted(finished, len(sources), args.dry_run, json_lines=not human)
     finally:
         store.close()
+    for change in (c for o in outcomes for c in o.changes):
+        change.alert = change.alert or change.id in promoted  # alone in its group: alerted on its own after all
     if human:
         report.print_check(outcomes, notifier.name, args.dry_run, sys.stdout)
     else:

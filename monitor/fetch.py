@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from .causes import cause_of_exception, root_detail
 from .config import API_KEY_ENV, Settings, Source
 from .models import FetchResult
 from .redact import redact_url
@@ -44,11 +45,12 @@ class FetchFailure(Exception):
     backoff, or the wait the server asked for."""
 
     def __init__(self, error_class: str, message: str, retry_after: float | None = None,
-                 http_status: int | None = None):
+                 http_status: int | None = None, cause: str | None = None):
         super().__init__(message)
         self.error_class = error_class
         self.retry_after = retry_after
         self.http_status = http_status
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,8 @@ class Fetcher:
             except FetchFailure as failure:
                 if failure.retry_after is None or attempt == self.settings.retries:
                     result = FetchResult(status="error", url=url, http_status=failure.http_status,
-                                         error_class=failure.error_class, error=str(failure))
+                                         error_class=failure.error_class, error=str(failure),
+                                         cause=failure.cause)
                     break
                 await self._sleep(retry_delay(attempt, failure.retry_after))
         return replace(result, elapsed=round(self._clock() - started, 3))
@@ -176,8 +179,10 @@ class Fetcher:
                 raise FetchFailure("unsupported_protocol", str(e) or "not an http(s) URL") from None
             except httpx.ProtocolError as e:
                 raise FetchFailure("protocol_error", _describe(e), 0.0) from None
-            except httpx.TransportError as e:
-                raise FetchFailure("connection_error", _describe(e), 0.0) from None
+            except httpx.TransportError as e:  # the cause (DNS, refused, TLS...) is read while the chain is at hand
+                detail = root_detail(e)
+                raise FetchFailure("connection_error", _describe(e) + (f" ({detail})" if detail else ""), 0.0,
+                                   cause=cause_of_exception(e)) from None
             except (httpx.HTTPError, httpx.InvalidURL) as e:  # e.g. a redirect to an unreadable Location
                 raise FetchFailure("request_error", _describe(e)) from None
 

@@ -29,6 +29,7 @@ class FetchResult:
     error_class: str | None = None
     error: str | None = None
     elapsed: float = 0.0
+    cause: str | None = None  # what a transport error means (monitor/causes.py): name_resolution, tls...
 
     @property
     def ok(self) -> bool:

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Callable
 
+from .causes import failure_cause, host_failure
 from .config import Config, Source
 from .detect import coming_into_force, detect, passes_threshold
 from .diff import carry_over, diff_blocks
 from .extract import extract
 from .expand import EXPANDERS, expand
-from .fetch import Fetcher, Validators
+from .fetch import Fetcher, Validators, host_of
 from .models import Diff, FetchResult, Page
 from .notify import route
 from .outcomes import LEGAL, outcome_code
@@ -132,7 +133,7 @@ class Checker:
         now = self.clock()
         if result.status == "error":
             outcome = self._failure(source, state, now, result.error_class or "error", result.error or "failed",
-                                    result.http_status)
+                                    result.http_status, result.cause)
         elif result.status == "not_modified" or (head and result.body_hash == head.body_hash):
             outcome = self._unchanged(source, state, now, result, head, previous)
         else:
@@ -168,16 +169,19 @@ class Checker:
                 "first_seen": state.get("first_seen") or iso(now), "last_checked": iso(now)}
 
     def _healthy(self, source: Source, state: dict, now: datetime, status: str) -> tuple[dict, list[ChangeRecord]]:
-        """State for a good pass; tells the operator once when a source that was reported failing recovers."""
+        """State for a good pass; tells the operator once when a source that was reported failing recovers. A
+        failure that shared its cause with others recovers with its group (monitor/incidents.py): its record is
+        kept, the alert is the group's."""
         new_state = {**self._base_state(source, state, now), "last_status": status, "last_error": None,
                      "last_error_class": None, "consecutive_failures": 0, "failing_since": None,
-                     "failure_notified": 0, "last_ok": iso(now)}
+                     "failure_notified": 0, "last_ok": iso(now), "failure_group": None, "failure_host": None}
         changes = []
         if state.get("failure_notified"):
-            changes.append(self._operational(source, now, "source_recovered", "medium", True,
+            group = state.get("failure_group")
+            changes.append(self._operational(source, now, "source_recovered", "medium", not group,
                                              f"{source.title} is being checked again after "
                                              f"{state.get('consecutive_failures') or 'several'} failed checks",
-                                             []))
+                                             [], group))
         return new_state, changes
 
     def _unchanged(self, source: Source, state: dict, now: datetime, result: FetchResult, head: SnapshotHead | None,
@@ -201,22 +205,32 @@ class Checker:
         return Outcome(source, "changed" if in_force else "unchanged", changes)
 
     def _failure(self, source: Source, state: dict, now: datetime, error_class: str, message: str,
-                 http_status: int | None = None) -> Outcome:
+                 http_status: int | None = None, cause: str | None = None) -> Outcome:
+        """A failed check. A failure whose cause many sources can share (a name that does not resolve, a refused
+        connection, a host answering 5xx...) is recorded with that cause as its group and alerted by
+        monitor/incidents.py, once per cause, whatever the number of sources; any other failure is alerted here,
+        on its own, after failure_threshold checks in a row."""
         failures = int(state.get("consecutive_failures") or 0) + 1
         threshold = self.config.settings.failure_threshold
+        group = failure_cause(error_class, http_status, cause)
+        host = host_of(source.url)
+        notified = state.get("failure_notified") or 0
+        if state.get("failure_group") and not group:
+            notified = 0  # its group reported it; a failure of another kind is this source's own, to report anew
         new_state = {**self._base_state(source, state, now), "last_status": "failed", "last_error": message,
                      "last_error_class": error_class, "http_status": http_status,
                      "consecutive_failures": failures, "failing_since": state.get("failing_since") or iso(now),
-                     "failure_notified": state.get("failure_notified") or 0}
+                     "failure_notified": notified, "failure_group": group, "failure_host": host if group else None}
         changes = []
-        if failures == 1 or state.get("last_error_class") != error_class and not state.get("failure_notified"):
+        if failures == 1 or state.get("last_error_class") != error_class and not notified:
             changes.append(self._operational(source, now, error_class, "info", False,
-                                             f"{source.title}: {message}", [message]))
-        if failures >= threshold and not state.get("failure_notified"):
+                                             f"{source.title}: {message}", [message], group))
+        if failures >= threshold and not notified:
             new_state["failure_notified"] = 1
-            changes.append(self._operational(source, now, "source_failing", "high", True,
-                                             f"{source.title} has failed {failures} checks in a row: {message}",
-                                             [message]))
+            what = host_failure(group, host) if group else message
+            changes.append(self._operational(source, now, "source_failing", "high", not group,
+                                             f"{source.title} has failed {failures} checks in a row: {what}",
+                                             [message], group))
         self._record(source, new_state, None, changes)
         return Outcome(source, "failed", changes, error=message, error_class=error_class)
 
@@ -280,11 +294,11 @@ class Checker:
         return change
 
     def _operational(self, source: Source, now: datetime, event: str, severity: str, alert: bool, summary: str,
-                     added: list[str]) -> ChangeRecord:
+                     added: list[str], group: str | None = None) -> ChangeRecord:
         change = ChangeRecord(
             id=new_change_id(now), source=source.id, jurisdiction=source.jurisdiction, url=source.url,
             kind="operational", alert=alert, event=event, severity=severity, summary=summary, added=added,
-            removed=[], detected_at=iso(now), source_name=source.title)
+            removed=[], detected_at=iso(now), source_name=source.title, group=group)
         change.channels = route(self.config.settings, change)
         return change
 

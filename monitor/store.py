@@ -35,7 +35,7 @@ import sqlite_utils
 from .claimant import Claimant, current as current_claimant
 from .models import Block
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DB_NAME = "monitor.db"
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's write transaction before giving up
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -286,13 +286,14 @@ class ChangeRecord:
     measure: str | None = None
     explanation: dict[str, Any] = field(default_factory=dict)
     channels: tuple[str, ...] = ()
+    group: str | None = None  # the cause a failure shares with others (monitor/causes.py), alerted as a group
 
     def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "source": self.source, "jurisdiction": self.jurisdiction, "url": self.url,
                 "kind": self.kind, "alert": self.alert, "event": self.event, "severity": self.severity,
                 "summary": self.summary, "added": self.added, "removed": self.removed,
                 "detected_at": self.detected_at, "direction": self.direction, "measure": self.measure,
-                "source_name": self.source_name}
+                "source_name": self.source_name, "group": self.group}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "ChangeRecord":
@@ -301,7 +302,7 @@ class ChangeRecord:
                    summary=row["summary"], added=json.loads(row["added"]), removed=json.loads(row["removed"]),
                    detected_at=row["detected_at"], source_name=row.get("source_name") or "",
                    direction=row.get("direction") or "neutral", measure=row.get("measure"),
-                   explanation=json.loads(row.get("explanation") or "{}"))
+                   explanation=json.loads(row.get("explanation") or "{}"), group=row.get("failure_group"))
 
 
 @dataclass(frozen=True)
@@ -579,21 +580,32 @@ class Store:
     def _insert_change(self, c: ChangeRecord) -> None:
         self.db.execute(
             "INSERT INTO changes (id, source_id, source_name, jurisdiction, url, detected_at, kind, alert, event, "
-            "severity, direction, measure, summary, added, removed, explanation) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "severity, direction, measure, summary, added, removed, explanation, failure_group) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [c.id, c.source, c.source_name, c.jurisdiction, c.url, c.detected_at, c.kind, int(c.alert), c.event,
              c.severity, c.direction, c.measure, c.summary, json.dumps(c.added, ensure_ascii=False),
-             json.dumps(c.removed, ensure_ascii=False), json.dumps(c.explanation, ensure_ascii=False)])
+             json.dumps(c.removed, ensure_ascii=False), json.dumps(c.explanation, ensure_ascii=False), c.group])
         if c.alert:
-            from .extract.measures import measure_key
+            self._queue(c)
 
-            key = measure_key(c.measure) if c.kind == "legal" else ""
-            thread_key = f"{c.jurisdiction}:{key}" if key else ""  # one thread per measure, whichever source saw it
-            for channel in c.channels or ("",):
-                self.db.execute(
-                    "INSERT INTO outbox (change_id, channel, thread_key, created_at, status, attempts, "
-                    "next_attempt_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
-                    [c.id, channel, thread_key, c.detected_at, c.detected_at])
+    def promote(self, change: ChangeRecord) -> None:
+        """Alert a change recorded without one: a failure that turned out to be alone in its group is reported on
+        its own after all (monitor/incidents.py), as the same change rather than a second record of it."""
+        with self._transaction():
+            self.db.execute("UPDATE changes SET alert = 1 WHERE id = ?", [change.id])
+            self._queue(change)
+
+    def _queue(self, c: ChangeRecord) -> None:
+        """The outbox rows of an alerted change, one per channel."""
+        from .extract.measures import measure_key
+
+        key = measure_key(c.measure) if c.kind == "legal" else ""
+        thread_key = f"{c.jurisdiction}:{key}" if key else ""  # one thread per measure, whichever source saw it
+        for channel in c.channels or ("",):
+            self.db.execute(
+                "INSERT INTO outbox (change_id, channel, thread_key, created_at, status, attempts, "
+                "next_attempt_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
+                [c.id, channel, thread_key, c.detected_at, c.detected_at])
 
     # -- outbox ---------------------------------------------------------------------------------------------
     @_guarded
@@ -826,4 +838,16 @@ def _migrate_4(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4}
+def _migrate_5(db: sqlite_utils.Database) -> None:
+    """Failures carry the cause they share with others (monitor/causes.py); incidents group them (one row per cause
+    and spell, monitor/incidents.py), so the operator gets one notice per cause and a restart re-announces nothing."""
+    db.execute("ALTER TABLE changes ADD COLUMN failure_group TEXT")
+    db.execute("ALTER TABLE sources ADD COLUMN failure_group TEXT")
+    db.execute("ALTER TABLE sources ADD COLUMN failure_host TEXT")
+    db.execute("""CREATE TABLE IF NOT EXISTS incidents (
+        id TEXT PRIMARY KEY, cause TEXT NOT NULL, opened_at TEXT, due_at TEXT, announced_at TEXT, closed_at TEXT,
+        members TEXT DEFAULT '{}', announced_hosts TEXT DEFAULT '[]', lone TEXT, notices INTEGER DEFAULT 0)""")
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS incidents_open ON incidents (cause) WHERE closed_at IS NULL")
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}

@@ -9,7 +9,6 @@ list keeps running.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import hashlib
 import logging
 import os
@@ -26,19 +25,23 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from .config import Config, ConfigError, Source, load_config
 from .fetch import Fetcher
+from .incidents import Incidents
 from .logs import configure_logging
 from .notify import DeliveryReport, Notifier, deliver_pending, make_notifier, route
 from .pipeline import Checker, Outcome
 from .schedule import MISFIRE_GRACE, Schedule, plan, retry_delay
-from .store import ChangeRecord, StateError, Store, ensure_state_dir, iso, new_change_id
+from .statedir import AlreadyRunning, StateWatch, WorkerLock, acquire_lock
+from .store import ChangeRecord, StateError, Store, iso, new_change_id
 
 log = logging.getLogger("monitor.worker")
 
 # A second worker on one state directory exits with the code of a bad sources.yaml: both are an operator's
 # mistake that restarting will not fix (systemd: RestartPreventExitStatus=2).
 EXIT_LOCKED = 2
-LOCK_NAME = "worker.lock"
-WATCH_EVERY = 2.0  # seconds between looks at sources.yaml
+# The state directory or its database was removed or replaced under the worker: it stops, and a restart (systemd's
+# Restart=on-failure) opens the state as it now is.
+EXIT_STATE_LOST = 1
+WATCH_EVERY = 2.0  # seconds between looks at sources.yaml, the state directory and failure incidents
 SETTLE = 0.3  # a changed sources.yaml must stay put this long before it is read: editors write in steps
 DELIVER_EVERY = 10.0  # the outbox is also drained this often, so rows waiting out a backoff are retried
 STOP_GRACE = 5.0  # after SIGTERM, running checks and deliveries get this long, then are abandoned
@@ -47,28 +50,6 @@ CONFIG_NOTICE_SOURCE = "@sources.yaml"
 PARSE_THREADS = min(4, os.cpu_count() or 1)
 
 
-class AlreadyRunning(Exception):
-    pass
-
-
-def acquire_lock(state_dir: str) -> int:
-    """An exclusive flock on state/worker.lock, held while the process lives: the OS drops it even on SIGKILL, so
-    a crashed worker never leaves a stale lock. Returns the open descriptor; raises AlreadyRunning."""
-    path = ensure_state_dir(state_dir) / LOCK_NAME
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as e:
-        raise StateError(f"cannot open {path}: {e.strerror}") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = os.read(fd, 32).decode("ascii", "replace").strip() or "unknown"
-        os.close(fd)
-        raise AlreadyRunning(f"another worker (pid {holder}) is already running on {state_dir} (it holds {path}); "
-                             f"stop it first or use another --state-dir") from None
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
-    return fd
 
 
 def summarize(outcome: Outcome) -> str:
@@ -136,7 +117,7 @@ class Worker:
     """Keeps one scheduled job per enabled source in step with sources.yaml, delivers alerts, stops cleanly."""
 
     def __init__(self, config: Config, store: Store, outbox: Store, notifier: Notifier,
-                 clock: Callable[[], datetime], executor: Executor):
+                 clock: Callable[[], datetime], executor: Executor, watch: StateWatch | None = None):
         self.config = config
         self.store = store  # used on the event loop only
         self.outbox = outbox  # its own connection, used by the delivery thread only
@@ -156,6 +137,9 @@ class Worker:
         self.config_refused = False
         self.file_state = _file_state(config.path)
         self.file_hash = _file_hash(config.path)
+        self.incidents = Incidents(store, clock)
+        self.watch = watch
+        self.state_lost: str | None = None  # what happened to the state directory, once it is gone
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -179,6 +163,20 @@ class Worker:
         self.stopping.set()
         self.kick.set()
 
+    def _state_gone(self) -> bool:
+        """Stop (EXIT_STATE_LOST) when the state directory, database or lock file is removed or replaced: what the
+        worker would write from then on nobody could read, and its lock would no longer keep a second worker out."""
+        reason = self.watch.check() if self.watch else None
+        if reason is None:
+            return False
+        log.error("%s while the worker ran: stopping, as nothing it records could be read (restart it, or let "
+                  "the supervisor do so, to run on the state directory as it is now)", reason,
+                  extra={"status": "state_lost"})
+        self.state_lost = reason
+        self.stopping.set()
+        self.kick.set()
+        return True
+
     async def _shutdown(self, watch: asyncio.Task, deliver: asyncio.Task) -> None:
         """No new checks; running checks and an alert being sent get STOP_GRACE seconds, then are abandoned."""
         self.scheduler.pause()
@@ -192,7 +190,8 @@ class Worker:
             log.warning("alert %s was being sent at stop: it is sent again after the next start (it may arrive "
                         "twice)", change_id)
         self.scheduler.shutdown(wait=False)
-        self.store.set_schedule((sid, None) for sid in self.sources)
+        if not self.state_lost:  # else the database is not the one `monitor status` reads
+            self.store.set_schedule((sid, None) for sid in self.sources)
         await self.fetcher.aclose()
         log.info("worker stopped")
 
@@ -296,12 +295,25 @@ class Worker:
 
     # -- sources.yaml ---------------------------------------------------------------------------------------
     async def _watch(self) -> None:
-        """Look at sources.yaml every WATCH_EVERY seconds until stopped; a failed look is logged, not fatal."""
+        """Every WATCH_EVERY seconds until stopped: is the state directory still ours, has sources.yaml changed, are
+        failures sharing a cause due to be announced or over. A failed look is logged, not fatal."""
         while not await self._stopped_within(WATCH_EVERY):
+            if self._state_gone():
+                return
             try:
                 await self._look()
             except Exception:
                 log.exception("%s: could not apply the edit; will look again", self.config.path)
+            self._flush_incidents()
+
+    def _flush_incidents(self) -> None:
+        try:
+            report = self.incidents.flush(self.config)
+        except Exception:
+            log.exception("could not bring the failure incidents up to date; will try again")
+            return
+        if report.notices:
+            self.kick.set()
 
     async def _look(self) -> None:
         """Apply or refuse the file if it changed (mtime, size, inode, then content hash) and has settled."""
@@ -398,7 +410,8 @@ class Worker:
 
 def run_worker(sources: str, state_dir: str, *, clock: Callable[[], datetime], log_format: str = "text",
                verbose: bool = False) -> int:
-    """Run until SIGTERM/SIGINT (exit 0). A bad sources.yaml at start raises ConfigError (the CLI exits 2)."""
+    """Run until SIGTERM/SIGINT (exit 0) or until the state directory is lost (EXIT_STATE_LOST). A bad sources.yaml
+    at start raises ConfigError (the CLI exits 2)."""
     configure_logging(log_format, verbose)
     config = load_config(sources)  # first: a refused file must not create the state directory
     try:
@@ -407,19 +420,20 @@ def run_worker(sources: str, state_dir: str, *, clock: Callable[[], datetime], l
         print(f"monitor: {e}", file=sys.stderr)
         return EXIT_LOCKED
     try:
-        asyncio.run(_serve(config, state_dir, clock))
-        return 0
+        return asyncio.run(_serve(config, state_dir, clock, lock))
     finally:
-        os.close(lock)
+        lock.close()
 
 
-async def _serve(config: Config, state_dir: str, clock: Callable[[], datetime]) -> None:
+async def _serve(config: Config, state_dir: str, clock: Callable[[], datetime], lock: WorkerLock) -> int:
     store, outbox = Store.open(state_dir), Store.open(state_dir)
+    watch = StateWatch(state_dir, lock)  # after the database exists: what is there now is what is watched
     executor = ThreadPoolExecutor(max_workers=PARSE_THREADS, thread_name_prefix="parse")
     # Console alerts go to stdout, logs to stderr: a terminal shows both, journald and pipes can split them.
-    worker = Worker(config, store, outbox, make_notifier(os.environ, stream=sys.stdout), clock, executor)
+    worker = Worker(config, store, outbox, make_notifier(os.environ, stream=sys.stdout), clock, executor, watch)
     try:
         await worker.run()
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
         worker.close()
+    return EXIT_STATE_LOST if worker.state_lost else 0
