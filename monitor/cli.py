@@ -82,7 +82,7 @@ def _state_not_found(state_dir: str) -> str | None:
     """Why a command that only reads the state cannot run here, or None. Such commands never create it: run from
     the wrong directory, they would otherwise leave a stray ./state and print an empty report."""
     db = Path(state_dir) / DB_NAME
-    if db.is_file():
+    if db.exists():  # a file, or something else where it should be: Store.open says which state problem (exit 3)
         return None
     return (f"not found: {os.path.abspath(db)} (the state: no check has been run with --state-dir "
             f"{state_dir}; give --state-dir DIR or set MONITOR_STATE_DIR, or run `monitor check` first)")

@@ -150,7 +150,7 @@ def test_unreadable_state_gives_exit_3(project, server):
 def test_a_full_disk_gives_exit_3_and_loses_nothing(project, server):
     """The disk fills while a pass writes (a file-size limit makes every write past it fail, as ENOSPC would)."""
     baseline(project, server)
-    big = [(f"02/{d:02d}/2026", "Senate", "Committee hearing notice " + "x" * 400) for d in range(1, 28)]
+    big = [(f"02/{d:02d}/2026", "Senate", "Co-sponsors added: " + "x" * 3000) for d in range(1, 28)]
     server.routes["/bill"] = bill_page(TITLE, FILED + big + [("03/04/2026", "Senate", "Passed; YEAS 38 NAYS 0")])
     limit = db(project).stat().st_size + 4096
 
@@ -193,9 +193,9 @@ def test_under_umask_000_the_state_is_private(project, server):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=20)
-    fresh = project.dir / "nested" / "deeper" / "state"
+    fresh = project.dir / "nested" / "deeper" / "state"  # made by a check: read-only commands never make state
     r = subprocess.run([sys.executable, "-m", "monitor", "--sources", str(project.sources), "--state-dir", str(fresh),
-                        "status"], env=project.env, capture_output=True, text=True, timeout=60,
+                        "check", "--json"], env=project.env, capture_output=True, text=True, timeout=60,
                        preexec_fn=lambda: os.umask(0))
     assert r.returncode == 0, r.stderr
     assert mode(fresh) == 0o700 and mode(fresh / "monitor.db") == 0o600
