@@ -25,7 +25,7 @@ IDIOMS = Path(__file__).resolve().parent.parent / "monitor" / "detect" / "idioms
 FILES = sorted(IDIOMS.glob("*.yaml"))
 
 TOP_KEYS = {"jurisdiction", "learnt_from", "actors", "actions", "examples", "proposals"}
-RULE_KEYS = {"match", "classification", "actor", "when_actor", "only_in", "except_in", "substantive"}
+RULE_KEYS = {"match", "classification", "actor", "when_actor", "only_in", "except_in", "substantive", "at"}
 ACTOR_KEYS = {"match", "actor"}
 EXAMPLE_KEYS = {"text", "classification", "not", "actor"}
 

@@ -15,6 +15,8 @@ general, us-ca. A file:
         actor: ACTOR               # optional: the wording itself says who acted
         when_actor: [ACTOR]        # optional: applies only when the action's actor is one of these
         only_in / except_in: [CC]  # optional: countries where the rule holds or does not (Westminster "tabled")
+        at: national | subnational # optional: only for a country's own measures, or only for its states' and
+                                   # cities' ("President" signs a bill in Washington DC, not in Olympia)
         substantive: true          # optional: describes content a proposal also describes ("placed in Schedule I")
     examples: [{text: ..., classification: [...]}]   # real action texts, checked by tests/test_idioms.py
 
@@ -93,7 +95,7 @@ def _compile(pattern: str, where: str) -> re.Pattern:
         raise IdiomError(f"{where}: bad regex {pattern!r}: {e}") from None
 
 
-def _rules(data: dict, country: str) -> list[Rule]:
+def _rules(data: dict, country: str, national: bool) -> list[Rule]:
     origin = str(data["jurisdiction"]).upper()
     out = []
     for n, entry in enumerate(data.get("actions") or ()):
@@ -101,6 +103,8 @@ def _rules(data: dict, country: str) -> list[Rule]:
         if entry.get("only_in") and country not in entry["only_in"]:
             continue
         if country in (entry.get("except_in") or ()):
+            continue
+        if entry.get("at") and (entry["at"] == "national") != national:
             continue
         classes = tuple(entry.get("classification") or ())
         unknown = [c for c in classes if c not in ACTIONS]
@@ -130,7 +134,7 @@ def _idioms(jurisdiction: str, excluded: frozenset[str]) -> Idioms:
         data = None if code in excluded else table(code)
         if data is None:
             continue
-        rules += _rules(data, country)
+        rules += _rules(data, country, national="-" not in jurisdiction)
         # a jurisdiction's own way of naming who acted is tried before the general one
         (general_actors if code == GENERAL else own_actors).extend(
             (_compile(str(a["match"]), f"{code} actor"), str(a["actor"])) for a in data.get("actors") or ())
