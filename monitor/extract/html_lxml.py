@@ -1,4 +1,4 @@
-"""The fast path of extract_html: html.py's rules applied to lxml's own tree, about ten times cheaper than bs4's.
+"""The fast path of extract_html: rules.py's rules applied to lxml's own tree, about ten times cheaper than bs4's.
 
 bs4 builds its tree from the events of the same libxml2 parser, fed the same text with the same options, so lxml's
 tree holds the same elements, attributes and strings. Where the two could differ, or where bs4 treats a string in a
@@ -26,8 +26,8 @@ from lxml import etree
 
 from ..config import Source
 from ..models import Page
-from .html import (CHROME, CHROME_KEEPERS, FORM_KEEPERS, INVISIBLE, PAGE_CHROME, SMALL_FORM_CHARS,
-                   _concealed, _main_content, _outermost, _page, _page_context, _walk_nodes)
+from .rules import (CHROME, CHROME_KEEPERS, FORM_KEEPERS, INVISIBLE, PAGE_CHROME, SMALL_FORM_CHARS,
+                    _concealed, _main_content, _outermost, _page, _page_context, _walk_nodes)
 from .text import clean
 
 MAX_CHARS = 2_000_000  # 10 MB of UTF-8 cannot fit in fewer characters than this (4 bytes each, at most)

@@ -1,4 +1,4 @@
-"""The parser of record for HTML: html.py's rules applied to a BeautifulSoup tree (over lxml).
+"""The parser of record for HTML: rules.py's rules applied to a BeautifulSoup tree (over lxml).
 
 The walk over the tree is iterative (bs4's `descendants` follows next_element links), so documents nested
 100,000 levels deep cost no recursion. Pages with `select`/`exclude` come here (soupsieve needs bs4's tree), and
@@ -12,8 +12,9 @@ from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInst
 
 from ..config import Source
 from ..models import Block, Page
-from .html import (CHROME, CHROME_KEEPERS, FORM_KEEPERS, INVISIBLE, PAGE_CHROME, SMALL_FORM_CHARS, _concealed,
-                   _main_content, _outermost, _page, _page_context, _walk_nodes, markup)
+from .decode import markup
+from .rules import (CHROME, CHROME_KEEPERS, FORM_KEEPERS, INVISIBLE, PAGE_CHROME, SMALL_FORM_CHARS, _concealed,
+                    _main_content, _outermost, _page, _page_context, _walk_nodes)
 from .text import clean
 
 

@@ -1,0 +1,262 @@
+"""The block rules both HTML parsers share: what is hidden or chrome, how the main content is chosen, how the
+blocks are walked, and what makes a page a soft error.
+
+A block is what a reader sees as one unit: a table row, a list item, a paragraph, a heading. Rows are the unit of
+bill history tables, so a re-sorted table or a re-wrapped paragraph yields the same blocks. Each block carries its
+context (section headings, table caption, page heading and title) because a history row such as "Passed; YEAS 37
+NAYS 1" is about kratom only through where it stands.
+
+The walk (`_walk_nodes`) reads a flat stream of nodes, whichever tree it came from (html_soup.py: BeautifulSoup's;
+html_lxml.py: lxml's), so both parsers give the same blocks, and documents nested 100,000 levels deep cost no
+recursion. The rules live in a module of their own so that the imports run one way: html.py (the way in) imports
+the parsers, and the parsers import the rules.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+
+from ..config import Source
+from ..models import Block, Page
+from .text import block_key, clean
+
+# Never text a reader sees.
+INVISIBLE = {"script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
+             "button", "select", "option", "input", "textarea", "link", "meta", "head", "map", "audio", "video"}
+# Site chrome, dropped when no selector says otherwise.
+CHROME = {"nav", "aside"}
+BLOCK_TAGS = {"p", "div", "li", "dt", "dd", "tr", "td", "th", "caption", "blockquote", "pre", "section", "article",
+              "main", "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "address", "table",
+              "tbody", "thead", "tfoot", "ul", "ol", "dl", "form", "fieldset", "legend", "center", "details",
+              "summary", "body", "html"}
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# Rotating or personalised widgets and accessibility furniture, by class or id.
+WIDGET_RE = re.compile(r"(^|[\s_-])(carousel|slider|slideshow|ticker|marquee|rotator|rotating|cookie|consent|"
+                       r"breadcrumbs?|skip-?link|share|social|visitor-?count|hit-?counter|random)([\s_-]|$)", re.I)
+HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+# Lines that only say when the page was made or looked at: never a change in the law.
+STAMP_RE = re.compile(
+    r"^\W*(page\s+|site\s+|content\s+|this\s+page\s+(was\s+)?)?(last\s+)?(updated|modified|reviewed|revised|"
+    r"generated|retrieved|printed|accessed|refreshed|current|published\s+on|date\s+modified)\b.{0,40}"
+    r"(\d|today|yesterday|ago|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|"
+    r"^\W*(as of|copyright|©|\(c\)\s*\d{4}|all rights reserved|you are here|skip to (main )?content|"
+    r"(server|render|response|query|load)\s+time|request\s+id|session\s+(id|expires))", re.I)
+SOFT_ERROR_RE = re.compile(
+    r"\b(page|file|document|resource|content|bill)\s+(you\s+(requested|are\s+looking\s+for)\s+)?"
+    r"(was\s+|is\s+|could\s+not\s+be\s+|cannot\s+be\s+|can't\s+be\s+)?not\s+(be\s+)?found|"
+    r"\berror\s*:?\s*404\b|\b404\s*(error|[-:|\u2013]?\s*(page\s+)?not\s+found|page)\b|^\W*404\W*$|\bnot\s+found\b|"
+    r"no\s+longer\s+(available|exists)|does\s*n[o']t\s+exist|"
+    r"(under|down\s+for|scheduled|undergoing|performing)\s+(site\s+|system\s+|routine\s+)?maintenance|"
+    r"temporarily\s+(unavailable|down|offline)|service\s+unavailable|be\s+back\s+(shortly|soon)|"
+    r"access\s+denied|request\s+(was\s+)?(rejected|blocked)|are\s+you\s+a\s+robot|unusual\s+traffic|"
+    r"checking\s+your\s+browser|enable\s+javascript\s+and\s+cookies|an\s+error\s+(has\s+)?occurred|"
+    r"internal\s+server\s+error|bad\s+gateway|too\s+many\s+requests|"
+    # web application firewalls and bot walls
+    r"requested\s+url\s+was\s+rejected|your\s+support\s+id\s+is|attention\s+required|pardon\s+our\s+interruption|"
+    r"verify\s+(that\s+)?you\s+are\s+(a\s+)?human|access\s+to\s+this\s+page\s+has\s+been\s+denied|"
+    r"incapsula\s+incident|just\s+a\s+moment|enable\s+javascript|session\s+(has\s+)?expired", re.I)
+SOFT_ERROR_MAX_CHARS = 1500
+MAIN_SELECTORS = ("main", "[role=main]", "#main-content", "#maincontent", "#content", "#main", "article")
+MIN_MAIN_CHARS = 40  # a main-content candidate with less text than this is a stub, not the content
+# Page-level chrome: <header>/<footer> outside these and without an <h1>; forms (search boxes) with less text than
+# SMALL_FORM_CHARS and none of FORM_KEEPERS. ASP.NET wraps whole pages in a <form>, hence "small".
+PAGE_CHROME = ("header", "footer")
+CHROME_KEEPERS = ("article", "main", "section")
+FORM_KEEPERS = ("table", "h1", "h2")
+SMALL_FORM_CHARS = 300
+MAX_BLOCK_CHARS = 4000
+MIN_SPLIT_CHARS = 1000
+SENTENCE_RE = re.compile(r"(?<=[.;:!?])\s+")
+MAX_CONTEXT_CHARS = 300
+
+
+def _page_context(source: Source, title: str, heading: str) -> tuple[str, ...]:
+    return tuple(t[:MAX_CONTEXT_CHARS] for t in _unique([heading, title, source.name]) if t)
+
+
+def _page(blocks: list[Block], title: str, heading: str, page_context: tuple[str, ...]) -> Page:
+    text_size = sum(len(b.text) for b in blocks)
+    soft = _soft_error(title, heading, blocks, text_size)
+    if soft:
+        return Page(blocks=tuple(blocks), title=title, problem="soft_error", problem_detail=soft)
+    if not blocks:
+        return Page(blocks=(), title=title, problem="empty", problem_detail="the page has no readable text")
+    return Page(blocks=tuple(blocks), title=title, page_context=page_context)
+
+
+def _concealed(attrs: Mapping[str, Any], classes: str) -> bool:
+    """Hidden (attribute, ARIA, inline style), or a widget by its space-joined classes or its id."""
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true" or HIDDEN_STYLE_RE.search(attrs.get("style", "") or ""):
+        return True
+    return bool(WIDGET_RE.search(classes + " " + str(attrs.get("id", ""))))
+
+
+def _main_content(select: Callable[[str], list], text_size: Callable[[Any, int], int]) -> list | None:
+    """The first of MAIN_SELECTORS that finds real content (one <article> only), by the tree's `select`.
+    `text_size(element, enough)` may stop counting at `enough`: the sum still reaches MIN_MAIN_CHARS exactly when
+    the full sizes' would."""
+    for selector in MAIN_SELECTORS:
+        found = select(selector)
+        if found and (selector != "article" or len(found) == 1):
+            if sum(text_size(t, MIN_MAIN_CHARS) for t in found) >= MIN_MAIN_CHARS:
+                return found
+    return None
+
+
+def _outermost(roots: list, parents: Callable[[Any], Iterable]) -> list:
+    """Selected elements minus those nested in another selected element (their text is already included)."""
+    chosen = set(map(id, roots))
+    return [r for r in roots if not any(id(p) in chosen for p in parents(r))]
+
+
+def _layout_rows(root: Hashable, nodes: Sequence[tuple], name_of: dict, parent_of: dict) -> set:
+    """Table rows that hold a nested table: old sites lay pages out with tables, so such a row is not a unit."""
+    marked: set = set()
+    for key, name, parent in nodes:
+        if key is None or name != "table":
+            continue
+        while parent != root:
+            if name_of[parent] == "tr":
+                if parent in marked:
+                    break
+                marked.add(parent)
+            parent = parent_of[parent]
+    return marked
+
+
+def _walk_nodes(root: Hashable, root_name: str, root_table: Hashable | None, stream: Iterable[tuple],
+                page_context: tuple[str, ...]) -> Iterable[Block]:
+    """The blocks under `root`, from its descendants in document order: (key, tag name, parent key) for an element,
+    (None, text, parent key) for a string. Keys are whatever identifies an element in the tree at hand (bs4: its id;
+    lxml: the element); `root_table` is the key of the nearest <table> above the root, if any."""
+    nodes = list(stream)
+    name_of = {root: root_name}
+    parent_of = {}
+    for key, name, parent in nodes:
+        if key is not None:
+            name_of[key] = name
+            parent_of[key] = parent
+    layout_rows = _layout_rows(root, nodes, name_of, parent_of)
+    table_of = {root: root_table}  # element -> the nearest <table> above it
+    block_of = {root: root}  # element -> the element whose block holds its text
+    in_row = {root: False}
+    buffers: dict[Hashable, list[str]] = {}
+    meta: dict[Hashable, tuple[str, tuple[str, ...]]] = {}
+    order: list[Hashable] = []
+    headings: list[tuple[int, str, Hashable]] = []  # (level, text, element) of the section we are in
+    caption_of: dict[Hashable, str] = {}
+    last_dt = ""
+
+    contexts: dict[tuple, tuple[str, ...]] = {}  # most blocks of a section share one context: build it once
+
+    def context_for(key: Hashable, name: str) -> tuple[str, ...]:
+        lead = (caption_of.get(table_of[key], "") if name == "tr" else "", last_dt if name == "dd" else "")
+        found = contexts.get((lead, *headings))
+        if found is None:
+            ctx = [*lead, *(text for _, text, _ in reversed(headings)), *page_context]
+            found = contexts[(lead, *headings)] = tuple(c[:MAX_CONTEXT_CHARS] for c in _unique(ctx) if c)
+        return found
+
+    def start_block(key: Hashable, name: str) -> None:
+        buffers[key] = []
+        meta[key] = (name, context_for(key, name))
+        order.append(key)
+
+    start_block(root, root_name)
+    pending_heading: dict[Hashable, int] = {}
+    for key, value, parent in nodes:
+        if key is not None:
+            name = value
+            table_of[key] = parent if name_of[parent] == "table" else table_of[parent]
+            row_parent = in_row.get(parent, False)
+            is_row_unit = name == "tr" and key not in layout_rows and not row_parent
+            if is_row_unit or (name in BLOCK_TAGS and not row_parent and name not in ("br", "hr")):
+                block_of[key] = key
+                in_row[key] = is_row_unit
+                if name in HEADINGS:
+                    pending_heading[key] = HEADINGS[name]
+                start_block(key, name)
+            else:
+                block_of[key] = block_of.get(parent, root)
+                in_row[key] = row_parent
+                if name in BLOCK_TAGS or name in ("br", "hr"):
+                    buffers[block_of[key]].append(" ")
+            continue
+        bid = block_of.get(parent, root)
+        buffers[bid].append(value)
+        # A heading's text becomes context as soon as it is read, for every block after it.
+        if bid in pending_heading:
+            level, text = pending_heading[bid], clean("".join(buffers[bid]))
+            if headings and headings[-1][2] == bid:
+                headings[-1] = (level, text, bid)
+            else:
+                while headings and headings[-1][0] >= level:
+                    headings.pop()
+                headings.append((level, text, bid))
+        if meta[bid][0] == "caption":
+            table = table_of[parent]
+            if table is not None:
+                caption_of[table] = clean("".join(buffers[bid]))
+        if meta[bid][0] == "dt":
+            last_dt = clean("".join(buffers[bid]))
+
+    for bid in order:
+        text = clean("".join(buffers[bid]))
+        if not text or STAMP_RE.search(text) and len(text) < 200:
+            continue
+        tag, context = meta[bid]
+        if tag in HEADINGS:
+            context = tuple(c for c in context if c != text)
+        for part in _split(text):
+            key = block_key(part)
+            if key:
+                yield Block(key=key, text=part, context=context, tag=tag)
+
+
+def _split(text: str) -> list[str]:
+    """A huge text node (a whole statute in one <pre>) becomes several blocks, so a change deep inside it is seen
+    and reported as the passage that changed. Cuts fall after sentences chosen by their own content (a hash), not
+    by offset, so an edit moves no boundary but its neighbours'."""
+    if len(text) <= MAX_BLOCK_CHARS:
+        return [text]
+    parts, chunk, size = [], [], 0
+    for sentence in SENTENCE_RE.split(text):
+        while len(sentence) > MAX_BLOCK_CHARS:  # no sentence break for pages on end: cut at a space
+            cut = sentence.rfind(" ", 0, MAX_BLOCK_CHARS)
+            cut = cut if cut > 0 else MAX_BLOCK_CHARS
+            parts.append(sentence[:cut])
+            sentence = sentence[cut:].lstrip()
+        if size + len(sentence) > MAX_BLOCK_CHARS and chunk:
+            parts.append(" ".join(chunk))
+            chunk, size = [], 0
+        chunk.append(sentence)
+        size += len(sentence) + 1
+        if size >= MIN_SPLIT_CHARS and zlib.crc32(block_key(sentence).encode()) % 4 == 0:
+            parts.append(" ".join(chunk))
+            chunk, size = [], 0
+    if chunk:
+        parts.append(" ".join(chunk))
+    return parts
+
+
+def _soft_error(title: str, heading: str, blocks: list[Block], text_size: int) -> str:
+    """A 200 page that is really an error: short, and saying so in its title, heading or text."""
+    if text_size > SOFT_ERROR_MAX_CHARS:
+        probe = " ".join([title, heading])
+    else:
+        probe = " ".join([title, heading] + [b.text for b in blocks[:12]])
+    m = SOFT_ERROR_RE.search(probe)
+    if m and (text_size <= SOFT_ERROR_MAX_CHARS or SOFT_ERROR_RE.search(title + " " + heading)):
+        return f"the page says {m.group(0)!r} ({text_size} characters of text)"
+    return ""
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for item in items:
+        if item and item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
