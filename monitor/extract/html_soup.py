@@ -6,7 +6,7 @@ so does anything html_lxml.py declines.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
@@ -14,7 +14,7 @@ from ..config import Source
 from ..models import Block, Page
 from .decode import markup
 from .rules import (CHROME, CHROME_KEEPERS, FORM_KEEPERS, INVISIBLE, PAGE_CHROME, SMALL_FORM_CHARS, _concealed,
-                    _main_content, _outermost, _page, _page_context, _walk_nodes)
+                    _layout_rows, _main_content, _outermost, _page, _page_context, _walk_nodes)
 from .text import clean
 
 
@@ -76,8 +76,17 @@ def _drop_page_chrome(soup: BeautifulSoup) -> None:
 
 def _walk(root: Tag, page_context: tuple[str, ...]) -> Iterable[Block]:
     table = root.find_parent("table")
+    layout_rows = _layout_rows(_up_to(t, root) for t in root.find_all("table"))
     return _walk_nodes(id(root), root.name, id(table) if table is not None else None, _soup_nodes(root),
-                       page_context)
+                       page_context, layout_rows)
+
+
+def _up_to(tag: Tag, root: Tag) -> Iterator[tuple[int, str]]:
+    """The ancestors of `tag` below `root`, nearest first, as _layout_rows reads them."""
+    for ancestor in tag.parents:
+        if ancestor is root:
+            return
+        yield id(ancestor), ancestor.name
 
 
 def _soup_nodes(root: Tag) -> Iterable[tuple]:
