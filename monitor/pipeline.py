@@ -17,6 +17,7 @@ from .config import Config, Source
 from .detect import coming_into_force, detect, passes_threshold
 from .diff import carry_over, diff_blocks
 from .extract import extract
+from .extract.budget import Budget
 from .expand import EXPANDERS, expand
 from .fetch import Fetcher, Validators
 from .models import Diff, FetchResult, Page
@@ -27,7 +28,7 @@ log = logging.getLogger("monitor.pipeline")
 
 # Page problems that mean "this response is not the page": the stored snapshot stays the reference.
 FAILURE_PROBLEMS = {"selector_missing", "soft_error", "empty", "unsupported_content", "unsupported_kind",
-                    "unparseable"}
+                    "unparseable", "too_complex"}
 # A pass that loses this share of a page's blocks is held as suspicious rather than reported as removals.
 SUSPECT_MIN_BLOCKS = 6
 SUSPECT_LOST_SHARE = 0.6
@@ -84,6 +85,7 @@ class Checker:
         self.executor = executor
         self.dry_run = dry_run
         self.inline_bytes = inline_bytes
+        self.budget = Budget.of(config.settings)
         self._slots = asyncio.Semaphore(CHECKS_PER_FETCH_SLOT * config.settings.concurrency)
 
     async def check(self, source: Source) -> Outcome:
@@ -125,7 +127,8 @@ class Checker:
         else:
             # A page whose bytes change on every request (tokens, render times) but whose content does not comes
             # back `unchanged` from its fingerprint: its stored blocks are never decoded, compared or rewritten.
-            page = await self._cpu(len(result.body), extract, source, result, head.fingerprint if head else None)
+            page = await self._cpu(len(result.body), extract, source, result, head.fingerprint if head else None,
+                                   self.budget)
             if page.unchanged:
                 outcome = self._unchanged(source, state, now, result, head, previous)
             else:

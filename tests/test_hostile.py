@@ -118,13 +118,20 @@ def texts(body: bytes, **kw) -> list[str]:
     return [b.text for b in page.blocks]
 
 
-def test_a_document_nested_100000_levels_deep_is_read_whole():
-    """Mixed tags, never closed: no RecursionError anywhere on the extract path, and no text lost."""
+def test_a_document_nested_to_the_depth_budget_is_read_whole_and_one_deeper_is_refused():
+    """Mixed tags, never closed: 512 levels (the max_depth default, deeper than lxml's own tree goes) are read with
+    no RecursionError and no text lost; 100,000 levels are a too_complex page, refused before any tree is built."""
     tags = [b"<div>", b"<span>", b"<section>", b"<b>"]
-    body = (b"<html><head><title>Kratom rules</title></head><body><h1>Kratom rules</h1>"
-            + b"".join(tags[i % len(tags)] for i in range(100_000))
-            + b"<p>Kratom is a Schedule I substance at the bottom of the pit.</p>")
-    assert texts(body)[-1] == "Kratom is a Schedule I substance at the bottom of the pit."
+
+    def nested(depth: int) -> bytes:
+        return (b"<html><head><title>Kratom rules</title></head><body><h1>Kratom rules</h1>"
+                + b"".join(tags[i % len(tags)] for i in range(depth))
+                + b"<p>Kratom is a Schedule I substance at the bottom of the pit.</p>")
+
+    assert texts(nested(512 - 3))[-1] == "Kratom is a Schedule I substance at the bottom of the pit."  # html, body, p
+    deep = page_of(nested(100_000))
+    assert (deep.problem, deep.blocks) == ("too_complex", ())
+    assert deep.problem_detail == "the page nests elements more than 512 deep (the max_depth setting)"
 
 
 def test_huge_text_nodes_are_not_cut_short_by_the_parser():
