@@ -9,12 +9,13 @@ date that moves reads as "amended", not as unrelated text.
 from __future__ import annotations
 
 import difflib
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import replace
 from typing import Sequence
 
 from .extract.text import block_key
 from .models import Block, Diff, Page
+from .phrases import Phrases
 
 PAIR_RATIO = 0.6
 RENAMED_CONTEXT_RATIO = 0.8  # a block whose heading was re-worded too must be nearly identical to pair
@@ -30,10 +31,12 @@ def diff_blocks(old: Sequence[Block], new: Sequence[Block]) -> Diff:
     removed = _surplus(old, new_counts)
     if not added and not removed:
         return Diff()
-    old_stream, new_stream = _stream(old), _stream(new)
-    added = [b for b in added if old_counts[b.key] or not _contained(b.key, old_stream)]
-    still_there = [b for b in removed if not new_counts[b.key] and _contained(b.key, new_stream)]
-    removed = [b for b in removed if new_counts[b.key] or not _contained(b.key, new_stream)]
+    # A block whose key the other version does not have may still stand in its running text, re-chunked.
+    in_old = Phrases(b.key for b in added if not old_counts[b.key]).found_in(b.key for b in old)
+    in_new = Phrases(b.key for b in removed if not new_counts[b.key]).found_in(b.key for b in new)
+    added = [b for b in added if old_counts[b.key] or b.key not in in_old]
+    still_there = [b for b in removed if not new_counts[b.key] and b.key in in_new]
+    removed = [b for b in removed if new_counts[b.key] or b.key not in in_new]
     extended, added = _extensions(still_there, added)
     pairs, added, removed = _pair(added, removed)
     return Diff(added=tuple(added), removed=tuple(removed), modified=tuple(extended + pairs))
@@ -75,26 +78,25 @@ def _surplus(blocks: Sequence[Block], other_counts: Counter, key=lambda b: b.key
     return out
 
 
-def _stream(blocks: Sequence[Block]) -> str:
-    return " " + " ".join(b.key for b in blocks) + " "
-
-
-def _contained(key: str, stream: str) -> bool:
-    return f" {key} " in stream
-
-
 def _extensions(still_there: list[Block], added: list[Block]) -> tuple[list[tuple[Block, Block]], list[Block]]:
     """An old block whose words now stand inside a new, longer block was extended ("... or Kratom" -> "... or
-    Kratom, or 7-Hydroxymitragynine"): a modification of that block, not new text beside it."""
+    Kratom, or 7-Hydroxymitragynine"): a modification of that block, not new text beside it. Each new block takes
+    the first old block still free, in their order, whose words it holds."""
+    if not still_there or not added:
+        return [], list(added)
+    free: dict[str, deque[int]] = {}  # key -> the places in still_there of the free old blocks with that key
+    for place, old in enumerate(still_there):
+        free.setdefault(old.key, deque()).append(place)
+    search = Phrases(free)
     pairs, left = [], []
-    free = list(still_there)
     for new in added:
-        match = next((old for old in free if _contained(old.key, f" {new.key} ")), None)
-        if match is None:
+        places = [free[key][0] for key in set(search.in_text(new.key)) if free[key]]
+        if not places:
             left.append(new)
         else:
-            free.remove(match)
-            pairs.append((match, new))
+            place = min(places)
+            free[still_there[place].key].popleft()
+            pairs.append((still_there[place], new))
     return pairs, left
 
 
