@@ -14,6 +14,7 @@ next word, which costs no dict entry.
 from __future__ import annotations
 
 from array import array
+from itertools import chain
 from typing import Iterable, Iterator
 
 
@@ -29,42 +30,53 @@ class Phrases:
         parent, depth = array("i", [0]), array("i", [0])
         same: dict[str, str] = {}  # one string for each word however often it comes: most repeat
         for phrase in dict.fromkeys(phrases):
-            words = [same.setdefault(word, word) for word in phrase.split()]
-            base = len(self._words)
+            words = phrase.split()
+            words = list(map(same.setdefault, words, words))
+            base, n = len(self._words), len(words)
             self._words.extend(words)
-            self._chained.extend(bytes(len(words)))
-            parent.extend([-1] * len(words))  # -1: no state (the word was read along an existing state)
-            depth.extend(bytes(len(words)))
-            state, created = 0, False
-            for at, word in enumerate(words, base):
-                following = None if created else self._goto(state, word)
+            self._chained.extend(bytes(n))
+            parent.extend(array("i", [-1]) * n)  # -1: no state (the word was read along an existing state)
+            depth.extend(bytes(n))
+            state, at = 0, 0
+            while at < n:  # along the states earlier phrases made
+                following = self._goto(state, words[at])
                 if following is None:
-                    following = at + 1
-                    if created:
-                        self._chained[state] = 1  # state == at: the state made for the word before this one
-                    elif state:
-                        self._branch[(state, word)] = following
-                    else:
-                        self._root[word] = following
-                    created = True
-                    parent[following], depth[following] = state, depth[state] + 1
-                state = following
+                    break
+                state, at = following, at + 1
+            if at < n:  # the rest of the phrase is a chain of new states, first ... last
+                first, last = base + at + 1, base + n
+                if state:
+                    self._branch[(state, words[at])] = first
+                else:
+                    self._root[words[at]] = first
+                self._chained[first:last] = b"\x01" * (last - first)
+                parent[first:last + 1] = array("i", [state]) + array("i", range(first, last))
+                depth[first:last + 1] = array("i", range(depth[state] + 1, depth[state] + 2 + last - first))
+                state = last
             if state:
                 self._ends[state] = phrase
         self._fail = array("i", bytes(4 * len(parent)))  # the longest proper suffix that is a state
         self._link = array("i", bytes(4 * len(parent)))  # the nearest state down the fail chain ending a phrase
         self._order = self._breadth_first(parent, depth)
-        for state in self._order:
+        words, fails, links, ends = self._words, self._fail, self._link, self._ends
+        root, chained, branch = self._root, self._chained, self._branch
+        for state in self._order:  # _goto written out: this runs once for every word of every phrase
             if depth[state] < 2:
                 continue
-            word, fail = self._words[state - 1], self._fail[parent[state]]
-            following = self._goto(fail, word)
-            while following is None and fail:
-                fail = self._fail[fail]
-                following = self._goto(fail, word)
-            fail = following or 0
-            self._fail[state] = fail
-            self._link[state] = fail if fail in self._ends else self._link[fail]
+            word, fail = words[state - 1], fails[parent[state]]
+            while True:
+                if not fail:
+                    following = root.get(word, 0)
+                    break
+                if chained[fail] and words[fail] == word:
+                    following = fail + 1
+                    break
+                following = branch.get((fail, word))
+                if following is not None:
+                    break
+                fail = fails[fail]
+            fails[state] = following
+            links[state] = following if following in ends else links[following]
 
     @staticmethod
     def _breadth_first(parent: array, depth: array) -> array:
@@ -90,20 +102,30 @@ class Phrases:
         return self._branch.get((state, word))
 
     def _states(self, words: Iterable[str]) -> Iterator[int]:
-        """The state after each word of a text."""
-        goto, fail, state = self._goto, self._fail, 0
+        """The state after each word of a text. Written out for speed: most words of a text lead nowhere from the
+        start, which costs one dict lookup."""
+        root, chained, own, branch, fail = self._root, self._chained, self._words, self._branch, self._fail
+        state = 0
         for word in words:
-            following = goto(state, word)
-            while following is None and state:
+            while state:
+                if chained[state] and own[state] == word:
+                    state += 1
+                    break
+                following = branch.get((state, word))
+                if following is not None:
+                    state = following
+                    break
                 state = fail[state]
-                following = goto(state, word)
-            state = following or 0
+            else:
+                state = root.get(word, 0)
             yield state
 
     def found_in(self, texts: Iterable[str]) -> set[str]:
         """The phrases that stand in the running text of `texts` (read as one, in order: a phrase may span two)."""
+        if not self._ends:
+            return set()
         reached = bytearray(len(self._fail))
-        for state in self._states(word for text in texts for word in text.split()):
+        for state in self._states(chain.from_iterable(map(str.split, texts))):
             reached[state] = 1
         for state in reversed(self._order):  # a state reached means every suffix of its words was, too
             if reached[state]:

@@ -287,3 +287,35 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/"
+
+
+# -- a monitor process measured (time, peak memory) ------------------------------------------------------------
+@dataclass
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_rss: int  # bytes, of the monitor process alone
+    seconds: float
+    cpu_seconds: float = 0.0  # user + system, of the monitor process alone: steadier than `seconds` on a busy machine
+
+    @property
+    def changes(self) -> list[dict]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+def run_measured(project: Project, *args: str, env: dict[str, str], timeout: float = 120) -> Measured:
+    """`monitor` as a subprocess; os.wait4 reports the peak RSS of exactly that process."""
+    out, err = project.dir / "stdout.txt", project.dir / "stderr.txt"
+    started = time.monotonic()
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen(project.argv(*args), env={**project.env, **env}, stdout=stdout, stderr=stderr)
+        watchdog = threading.Timer(timeout, proc.kill)
+        watchdog.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            watchdog.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(proc.returncode, out.read_text(), err.read_text(), usage.ru_maxrss * 1024,
+                    time.monotonic() - started, usage.ru_utime + usage.ru_stime)

@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
-import time
-from dataclasses import dataclass
 
-from conftest import Project, Response, bill_page, closed_port_url, gzip_bomb, hang, stream
+from conftest import Response, bill_page, closed_port_url, gzip_bomb, hang, run_measured, stream
 from monitor.config import Source
 from monitor.extract import extract
 from monitor.extract.html_soup import parse
@@ -19,36 +16,6 @@ from monitor.store import Store
 
 MB = 1 << 20
 ROWS = [("01/13/2026", "Senate", "Filed"), ("01/20/2026", "Senate", "Referred to Health Policy")]
-
-
-@dataclass
-class Measured:
-    returncode: int
-    stdout: str
-    stderr: str
-    peak_rss: int  # bytes, of the monitor process alone
-    seconds: float
-
-    @property
-    def changes(self) -> list[dict]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
-
-
-def run_measured(project: Project, *args: str, env: dict[str, str], timeout: float = 120) -> Measured:
-    """`monitor` as a subprocess; os.wait4 reports the peak RSS of exactly that process."""
-    out, err = project.dir / "stdout.txt", project.dir / "stderr.txt"
-    started = time.monotonic()
-    with open(out, "w") as stdout, open(err, "w") as stderr:
-        proc = subprocess.Popen(project.argv(*args), env={**project.env, **env}, stdout=stdout, stderr=stderr)
-        watchdog = threading.Timer(timeout, proc.kill)
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            watchdog.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(proc.returncode, out.read_text(), err.read_text(), usage.ru_maxrss * 1024,
-                    time.monotonic() - started)
 
 
 def test_a_pass_over_hostile_servers_is_bounded_and_the_good_source_is_still_alerted(server, slack, project):
