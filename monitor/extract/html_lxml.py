@@ -109,7 +109,7 @@ def _extract(source: Source, tops: list[etree._Element], known: str | None) -> P
         raise Declined
     _drop([el for top in tops for el in WITH_ATTRIBUTES(top) if _hidden(el)], tops)
     _drop([el for el in _all(tops, *PAGE_CHROME)
-           if not any(a.tag in CHROME_KEEPERS for a in el.iterancestors()) and _first([el], "h1") is None], tops)
+           if next(el.iterancestors(*CHROME_KEEPERS), None) is None and _first([el], "h1") is None], tops)
     _drop([form for form in _all(tops, "form")
            if _first([form], *FORM_KEEPERS) is None and _text_size(form, SMALL_FORM_CHARS) < SMALL_FORM_CHARS], tops)
 

@@ -44,7 +44,7 @@ def extract_soup(source: Source, text: str) -> Page:
     else:
         _drop(soup, CHROME)
         _drop_page_chrome(soup)
-        roots = _main_content(soup.select, lambda tag, _: len(tag.get_text(" ", strip=True))) or [soup.body or soup]
+        roots = _main_content(soup.select, _text_size) or [soup.body or soup]
 
     blocks = [b for root in _outermost(roots, lambda tag: tag.parents) for b in _walk(root, page_context)]
     return _page(blocks, title, doc_heading, page_context)
@@ -66,12 +66,58 @@ def _drop_hidden(soup: BeautifulSoup) -> None:
 
 
 def _drop_page_chrome(soup: BeautifulSoup) -> None:
+    """Which <header>/<footer> hold an <h1> and which stand in a keeper is worked out once for the whole page, not
+    by a search up and down from each: nested ones would cost the square of their depth."""
+    holds_h1 = _ancestor_ids(soup.find_all("h1"))
+    in_keeper = _Inside(CHROME_KEEPERS)
     for tag in soup.find_all(list(PAGE_CHROME)):
-        if tag.find_parent(list(CHROME_KEEPERS)) is None and not tag.find("h1"):
-            tag.decompose()
+        if id(tag) not in holds_h1 and not in_keeper(tag):
+            tag.decompose()  # the tags inside it go with it: the answers for the others still hold
     for form in soup.find_all("form"):
         if len(form.get_text(" ", strip=True)) < SMALL_FORM_CHARS and not form.find(list(FORM_KEEPERS)):
             form.decompose()
+
+
+def _ancestor_ids(tags: list[Tag]) -> set[int]:
+    """The ids of every ancestor of `tags`; a walk up stops where an earlier one passed."""
+    marked: set[int] = set()
+    for tag in tags:
+        for parent in tag.parents:
+            if id(parent) in marked:
+                break
+            marked.add(id(parent))
+    return marked
+
+
+class _Inside:
+    """Whether a tag has an ancestor named one of `names`, remembered for every tag walked past (the tree is not
+    changed meanwhile where it matters: a tag dropped takes its descendants with it)."""
+
+    def __init__(self, names: tuple[str, ...]):
+        self.names = names
+        self.known: dict[int, bool] = {}
+        self.alive: list[Tag] = []  # the tags walked past, so that their ids stay theirs
+
+    def __call__(self, tag: Tag) -> bool:
+        walked, inside = [], False
+        for parent in tag.parents:
+            if parent.name in self.names or id(parent) in self.known:
+                inside = parent.name in self.names or self.known[id(parent)]
+                break
+            walked.append(parent)
+        self.alive.extend(walked)
+        self.known.update((id(parent), inside) for parent in walked)
+        return inside
+
+
+def _text_size(tag: Tag, enough: int) -> int:
+    """len(tag.get_text(" ", strip=True)), or a number at least `enough` once the text is known to be that long."""
+    size = -1  # no separator before the first string
+    for text in tag.stripped_strings:
+        size += len(text) + 1
+        if size >= enough:
+            return size
+    return max(size, 0)
 
 
 def _walk(root: Tag, page_context: tuple[str, ...]) -> Iterable[Block]:

@@ -95,19 +95,39 @@ def _concealed(attrs: Mapping[str, Any], classes: str) -> bool:
 def _main_content(select: Callable[[str], list], text_size: Callable[[Any, int], int]) -> list | None:
     """The first of MAIN_SELECTORS that finds real content (one <article> only), by the tree's `select`.
     `text_size(element, enough)` may stop counting at `enough`: the sum still reaches MIN_MAIN_CHARS exactly when
-    the full sizes' would."""
+    the full sizes' would. The sum stops there too: a page of nested <main>s is not read once per <main>."""
     for selector in MAIN_SELECTORS:
         found = select(selector)
         if found and (selector != "article" or len(found) == 1):
-            if sum(text_size(t, MIN_MAIN_CHARS) for t in found) >= MIN_MAIN_CHARS:
-                return found
+            size = 0
+            for element in found:
+                size += text_size(element, MIN_MAIN_CHARS)
+                if size >= MIN_MAIN_CHARS:
+                    return found
     return None
 
 
 def _outermost(roots: list, parents: Callable[[Any], Iterable]) -> list:
-    """Selected elements minus those nested in another selected element (their text is already included)."""
+    """Selected elements minus those nested in another selected element (their text is already included). A walk
+    up stops at an element an earlier walk passed, whose answer it takes: nested roots cost their ancestors once."""
     chosen = set(map(id, roots))
-    return [r for r in roots if not any(id(p) in chosen for p in parents(r))]
+    under_chosen: dict[int, bool] = {}  # an element walked past -> whether a selected element stands above it
+    passed = []  # the elements walked past, kept alive so that their ids stay theirs
+    out = []
+    for root in roots:
+        walked, nested = [], False
+        for parent in parents(root):
+            key = id(parent)
+            if key in chosen or key in under_chosen:
+                nested = key in chosen or under_chosen[key]
+                break
+            walked.append(key)
+            passed.append(parent)
+        for key in walked:
+            under_chosen[key] = nested
+        if not nested:
+            out.append(root)
+    return out
 
 
 def _layout_rows(tables: Iterable[Iterable[tuple[Hashable, str]]]) -> set:
