@@ -25,6 +25,9 @@ PAIR_RATIO = 0.6
 RENAMED_CONTEXT_RATIO = 0.8  # a block whose heading was re-worded too must be nearly identical to pair
 MAX_PAIRING = 200  # beyond this many candidates, pairing is quadratic for little value
 MAX_WINDOW_ITEMS = 2000  # a windowed source's snapshot keeps at most this many items, the listed ones first
+# Up to this many blocks to look for, C's substring search of the other version's running text, once for each,
+# beats reading it word by word once for all (phrases.py): most checks change a row or two.
+FEW_PHRASES = 32
 
 
 def diff_blocks(old: Sequence[Block], new: Sequence[Block], returning: Counter | None = None) -> Diff:
@@ -40,8 +43,8 @@ def diff_blocks(old: Sequence[Block], new: Sequence[Block], returning: Counter |
     if not added and not removed:
         return Diff(returned=tuple(returned))
     # A block whose key the other version does not have may still stand in its running text, re-chunked.
-    in_old = Phrases(b.key for b in added if not old_counts[b.key]).found_in(b.key for b in old)
-    in_new = Phrases(b.key for b in removed if not new_counts[b.key]).found_in(b.key for b in new)
+    in_old = _standing({b.key for b in added if not old_counts[b.key]}, old)
+    in_new = _standing({b.key for b in removed if not new_counts[b.key]}, new)
     added = [b for b in added if old_counts[b.key] or b.key not in in_old]
     still_there = [b for b in removed if not new_counts[b.key] and b.key in in_new]
     removed = [b for b in removed if new_counts[b.key] or b.key not in in_new]
@@ -113,12 +116,30 @@ def _surplus(blocks: Sequence[Block], other_counts: Counter, key=lambda b: b.key
     return within if keep else out
 
 
+def _standing(keys: set[str], blocks: Sequence[Block]) -> set[str]:
+    """The keys that stand, whole words in order, in the running text of `blocks`."""
+    if len(keys) <= FEW_PHRASES:
+        running = " " + " ".join(b.key for b in blocks) + " "
+        return {key for key in keys if key and f" {key} " in running}
+    return Phrases(keys).found_in(b.key for b in blocks)
+
+
 def _extensions(still_there: list[Block], added: list[Block]) -> tuple[list[tuple[Block, Block]], list[Block]]:
     """An old block whose words now stand inside a new, longer block was extended ("... or Kratom" -> "... or
     Kratom, or 7-Hydroxymitragynine"): a modification of that block, not new text beside it. Each new block takes
     the first old block still free, in their order, whose words it holds."""
     if not still_there or not added:
         return [], list(added)
+    if len(still_there) * len(added) <= FEW_PHRASES * FEW_PHRASES:  # few enough to try each with each
+        pairs, left, free = [], [], list(still_there)
+        for new in added:
+            match = next((old for old in free if f" {old.key} " in f" {new.key} "), None)
+            if match is None:
+                left.append(new)
+            else:
+                free.remove(match)
+                pairs.append((match, new))
+        return pairs, left
     free: dict[str, deque[int]] = {}  # key -> the places in still_there of the free old blocks with that key
     for place, old in enumerate(still_there):
         free.setdefault(old.key, deque()).append(place)

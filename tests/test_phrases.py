@@ -30,3 +30,26 @@ def test_a_phrase_spanning_two_texts_is_found_in_their_running_text():
     search = Phrases(["senate passed", "yeas 37 nays 1", "kratom"])
     assert search.found_in(["02 26 2026 senate", "passed yeas 37", "nays 1"]) == {"senate passed", "yeas 37 nays 1"}
     assert list(search.in_text("senate passed")) == ["senate passed"]
+
+
+def test_the_diff_is_the_same_whichever_way_it_searches(monkeypatch):
+    """diff.py searches a few blocks with str's substring search and many with the automaton: same Diff either way."""
+    from monitor import diff as diff_module
+    from monitor.models import Block
+
+    rnd = random.Random(8)
+    vocabulary = ["kratom", "passed", "senate", "a", "b", "yeas", "37"]
+
+    def blocks() -> list[Block]:
+        return [Block(key=(words := " ".join(rnd.choices(vocabulary, k=rnd.randint(1, 4)))), text=words,
+                      tag=rnd.choice(["p", "tr"]), context=(rnd.choice(["History", "Votes"]),))
+                for _ in range(rnd.randint(0, 12))]
+
+    for _ in range(3000):
+        old, new = blocks(), blocks()
+        if rnd.random() < 0.5:
+            new = old[:rnd.randint(0, len(old))] + new[:3]
+        monkeypatch.setattr(diff_module, "FEW_PHRASES", 10**6)
+        by_substring = diff_module.diff_blocks(old, new)
+        monkeypatch.setattr(diff_module, "FEW_PHRASES", 0)
+        assert diff_module.diff_blocks(old, new) == by_substring
