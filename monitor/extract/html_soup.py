@@ -1,8 +1,9 @@
 """The parser of record for HTML: rules.py's rules applied to a BeautifulSoup tree (over lxml).
 
-The walk over the tree is iterative (bs4's `descendants` follows next_element links), so documents nested
-100,000 levels deep cost no recursion. Pages with `select`/`exclude` come here (soupsieve needs bs4's tree), and
-so does anything html_lxml.py declines.
+The walk over the tree is iterative (bs4's `descendants` follows next_element links), so deep documents cost no
+recursion, and what the rules ask of ancestors and descendants is worked out once per page, not per tag, so nesting
+costs no square either. Pages with `select`/`exclude` come here (soupsieve needs bs4's tree), and so does anything
+html_lxml.py declines. extract_html checks the element and depth budget (budget.py) before a page comes here.
 """
 from __future__ import annotations
 

@@ -7,15 +7,15 @@ context (section headings, table caption, page heading and title) because a hist
 NAYS 1" is about kratom only through where it stands.
 
 The walk (`_walk_nodes`) reads a flat stream of nodes, whichever tree it came from (html_soup.py: BeautifulSoup's;
-html_lxml.py: lxml's), so both parsers give the same blocks, and documents nested 100,000 levels deep cost no
-recursion. The rules live in a module of their own so that the imports run one way: html.py (the way in) imports
+html_lxml.py: lxml's), so both parsers give the same blocks, and deep documents cost no recursion (the depth budget,
+budget.py, stops the deepest before they are parsed). The rules live in a module of their own so that the imports run one way: html.py (the way in) imports
 the parsers, and the parsers import the rules.
 """
 from __future__ import annotations
 
 import re
 import zlib
-from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterable, Mapping
 
 from ..config import Source
 from ..models import Block, Page
