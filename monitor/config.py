@@ -58,6 +58,11 @@ class Settings:
     retries: int = 2
     failure_threshold: int = 3
     suspect_passes: int = 3
+    # The most elements one page may open and the deepest they may nest (monitor/extract/budget.py): generous for
+    # government pages (a long bill history: tens of thousands of elements, nested a few dozen deep), small enough
+    # that one page cannot take the worker's memory. Browsers stop nesting at 512 levels too (Blink's HTML parser).
+    max_elements: int = 200_000
+    max_depth: int = 512
     routes: tuple[Route, ...] = ()
     ops_channel: str | None = None
 
@@ -119,7 +124,7 @@ class SourcesNotFound(ConfigError):
 SETTINGS_KEYS = {
     "interval", "timeout", "min_severity", "user_agent", "max_body", "max_redirects", "concurrency",
     "per_host_concurrency", "host_delay", "host_delays", "retries", "failure_threshold", "suspect_passes",
-    "slack",
+    "max_elements", "max_depth", "slack",
 }
 SLACK_KEYS = {"routes", "ops_channel"}
 ROUTE_KEYS = {"channel", "min_severity", "jurisdiction"}

@@ -38,6 +38,9 @@ COUNTS = {
     "retries": Bound(0, 10),
     "failure_threshold": Bound(1, 1000),
     "suspect_passes": Bound(1, 100),
+    # parse budgets (monitor/extract/budget.py): at most ten million elements, nesting as deep as 100,000
+    "max_elements": Bound(1, 10_000_000),
+    "max_depth": Bound(1, 100_000),
 }
 MAX_ID = 100  # characters of a source id: it names jobs, log lines and alerts
 MAX_URL = 4096  # characters of a url (what servers commonly accept in a request line)

@@ -105,10 +105,27 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Vanished:
+    """A page block that left the page at the source's `since`-th good check, remembered for a few checks so that
+    one coming back (mirrors out of sync behind a load balancer) is not news."""
+
+    block: Block
+    since: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since, "block": self.block.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "Vanished":
+        return cls(block=Block.from_dict(d["block"]), since=int(d["since"]))
+
+
+@dataclass(frozen=True)
 class Diff:
     added: tuple[Block, ...] = ()
     removed: tuple[Block, ...] = ()
     modified: tuple[tuple[Block, Block], ...] = ()  # (old, new) of the same item
+    returned: tuple[Block, ...] = ()  # blocks back soon after they vanished: no change, and not reported
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.modified)

@@ -16,11 +16,12 @@ from typing import Callable
 from .causes import failure_cause, host_failure
 from .config import Config, Source
 from .detect import coming_into_force, detect, passes_threshold
-from .diff import carry_over, diff_blocks
+from .diff import carry_over, diff_blocks, recently_vanished, remember_vanished
 from .extract import extract
+from .extract.budget import Budget
 from .expand import EXPANDERS, expand
 from .fetch import Fetcher, Validators, host_of
-from .models import Diff, FetchResult, Page
+from .models import Diff, FetchResult, Page, Vanished
 from .notify import route
 from .outcomes import LEGAL, outcome_code
 from .store import ChangeRecord, Snapshot, SnapshotHead, StateError, Store, iso, new_change_id
@@ -29,7 +30,7 @@ log = logging.getLogger("monitor.pipeline")
 
 # Page problems that mean "this response is not the page": the stored snapshot stays the reference.
 FAILURE_PROBLEMS = {"selector_missing", "soft_error", "empty", "unsupported_content", "unsupported_kind",
-                    "unparseable"}
+                    "unparseable", "too_complex"}
 # A pass that loses this share of a page's blocks is held as suspicious rather than reported as removals.
 SUSPECT_MIN_BLOCKS = 6
 SUSPECT_LOST_SHARE = 0.6
@@ -70,14 +71,19 @@ class Analysis:
     page: Page
     diff: Diff | None
     findings: list
+    vanished: tuple[Vanished, ...] = ()  # what the new snapshot remembers of blocks that left the page
 
 
-def analyse(source: Source, page: Page, previous: Snapshot | None, now: datetime) -> Analysis:
+def analyse(source: Source, page: Page, previous: Snapshot | None, now: datetime, check: int = 0,
+            window: int = 0) -> Analysis:
+    """`check`: which good check of the source this is; `window`: for how many checks a block that left the page
+    may come back unreported (settings.suspect_passes)."""
     if page.problem or previous is None:
         return Analysis(page, None, [])
     page = carry_over(previous.blocks, page)
-    diff = diff_blocks(previous.blocks, page.blocks)
-    return Analysis(page, diff, detect(source, diff, now, page, previous.blocks) if diff else [])
+    diff = diff_blocks(previous.blocks, page.blocks, recently_vanished(previous.vanished, check, window))
+    return Analysis(page, diff, detect(source, diff, now, page, previous.blocks) if diff else [],
+                    remember_vanished(previous.vanished, diff, check, window))
 
 
 class Checker:
@@ -92,6 +98,7 @@ class Checker:
         self.executor = executor
         self.dry_run = dry_run
         self.inline_bytes = inline_bytes
+        self.budget = Budget.of(config.settings)
         self._slots = asyncio.Semaphore(CHECKS_PER_FETCH_SLOT * config.settings.concurrency)
         # Source id -> time.monotonic() when its check began, for checks under way: what a progress line names.
         self.in_flight: dict[str, float] = {}
@@ -139,7 +146,8 @@ class Checker:
         else:
             # A page whose bytes change on every request (tokens, render times) but whose content does not comes
             # back `unchanged` from its fingerprint: its stored blocks are never decoded, compared or rewritten.
-            page = await self._cpu(len(result.body), extract, source, result, head.fingerprint if head else None)
+            page = await self._cpu(len(result.body), extract, source, result, head.fingerprint if head else None,
+                                   self.budget)
             if page.problem == "selector_missing":  # say where the old content went: the operator's next question
                 from .extract.suggest import explain_missing_selector  # bs4: imported only on this path
 
@@ -150,7 +158,8 @@ class Checker:
                 outcome = self._unchanged(source, state, now, result, head, previous)
             else:
                 previous = previous or self._previous(source, head)
-                analysis = await self._cpu(len(result.body), analyse, source, page, previous, now)
+                analysis = await self._cpu(len(result.body), analyse, source, page, previous, now,
+                                           _ok_checks(state) + 1, self.config.settings.suspect_passes)
                 outcome = self._judge(source, state, previous, result, analysis, now)
         return outcome
 
@@ -174,7 +183,8 @@ class Checker:
         kept, the alert is the group's."""
         new_state = {**self._base_state(source, state, now), "last_status": status, "last_error": None,
                      "last_error_class": None, "consecutive_failures": 0, "failing_since": None,
-                     "failure_notified": 0, "last_ok": iso(now), "failure_group": None, "failure_host": None}
+                     "failure_notified": 0, "last_ok": iso(now), "failure_group": None, "failure_host": None,
+                     "ok_checks": _ok_checks(state) + 1}
         changes = []
         if state.get("failure_notified"):
             group = state.get("failure_group")
@@ -241,7 +251,7 @@ class Checker:
             return self._failure(source, state, now, page.problem, page.problem_detail, result.http_status)
         snapshot = Snapshot(blocks=page.blocks, taken_at=iso(now), title=page.title, etag=result.etag,
                             last_modified=result.last_modified, body_hash=result.body_hash,
-                            definition=source.definition, fingerprint=page.fingerprint)
+                            definition=source.definition, fingerprint=page.fingerprint, vanished=analysis.vanished)
         new_state, changes = self._healthy(source, state, now, "baseline" if previous is None else "changed")
         if previous is None:
             self._record(source, {**new_state, "held_passes": 0}, snapshot, changes)
@@ -306,6 +316,12 @@ class Checker:
                 restamp: SnapshotHead | None = None) -> None:
         if not self.dry_run:
             self.store.record(source.id, state, snapshot, changes, restamp)
+
+
+def _ok_checks(state: dict) -> int:
+    """How many good checks (unchanged, changed, held) of the source came before: the clock vanished blocks are
+    remembered by, which unchanged checks move on without reading the snapshot."""
+    return int(state.get("ok_checks") or 0)
 
 
 async def run_pass(checker: Checker, sources: tuple[Source, ...],

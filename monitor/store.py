@@ -33,13 +33,13 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 import sqlite_utils
 
 from .claimant import Claimant, current as current_claimant
-from .models import Block
+from .models import Block, Vanished
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 DB_NAME = "monitor.db"
 BUSY_TIMEOUT = 30.0  # seconds a write waits for another process's write transaction before giving up
 SQLITE_MAGIC = b"SQLite format 3\x00"
-SNAPSHOT_COLUMNS = "taken_at, title, blocks, etag, last_modified, body_hash, definition, fingerprint"
+SNAPSHOT_COLUMNS = "taken_at, title, blocks, etag, last_modified, body_hash, definition, fingerprint, vanished"
 # A batch commits after this many sources' records or this many seconds, whichever comes first.
 BATCH_RECORDS = 50
 BATCH_SECONDS = 0.5
@@ -252,6 +252,7 @@ class Snapshot:
     body_hash: str | None = None
     definition: str = ""  # Source.definition when taken: a new selector makes it no longer comparable
     fingerprint: str | None = None  # Page.fingerprint of the page the blocks were read from
+    vanished: tuple[Vanished, ...] = ()  # blocks that left the page lately and may come back (diff.remember_vanished)
 
 
 @dataclass(frozen=True)
@@ -435,10 +436,11 @@ class Store:
         row = self.db.execute(f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE source_id = ?", [source_id]).fetchone()
         if row is None:
             return None
-        taken_at, title, blocks, etag, last_modified, body_hash, definition, fingerprint = row
+        taken_at, title, blocks, etag, last_modified, body_hash, definition, fingerprint, vanished = row
         return Snapshot(blocks=tuple(Block.from_dict(b) for b in json.loads(blocks)), taken_at=taken_at,
                         title=title or "", etag=etag, last_modified=last_modified, body_hash=body_hash,
-                        definition=definition or "", fingerprint=fingerprint)
+                        definition=definition or "", fingerprint=fingerprint,
+                        vanished=tuple(Vanished.from_dict(v) for v in json.loads(vanished or "[]")))
 
     @_guarded
     def snapshot_head(self, source_id: str) -> SnapshotHead | None:
@@ -467,11 +469,13 @@ class Store:
             if snapshot is not None:
                 self.db.execute(
                     "INSERT OR REPLACE INTO snapshots (source_id, taken_at, title, blocks, block_count, etag, "
-                    "last_modified, body_hash, definition, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "last_modified, body_hash, definition, fingerprint, vanished) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [source_id, snapshot.taken_at, snapshot.title,
                      json.dumps([b.to_dict() for b in snapshot.blocks], ensure_ascii=False),
                      len(snapshot.blocks), snapshot.etag, snapshot.last_modified, snapshot.body_hash,
-                     snapshot.definition, snapshot.fingerprint])
+                     snapshot.definition, snapshot.fingerprint,
+                     json.dumps([v.to_dict() for v in snapshot.vanished], ensure_ascii=False)])
             for change in changes:
                 self._insert_change(change)
         batch = self._batch
@@ -850,4 +854,11 @@ def _migrate_5(db: sqlite_utils.Database) -> None:
     db.execute("CREATE UNIQUE INDEX IF NOT EXISTS incidents_open ON incidents (cause) WHERE closed_at IS NULL")
 
 
-MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5}
+def _migrate_6(db: sqlite_utils.Database) -> None:
+    """Snapshots remember the blocks that left the page lately; sources count their good checks, the clock those
+    blocks are remembered by (see diff.remember_vanished)."""
+    db.execute("ALTER TABLE snapshots ADD COLUMN vanished TEXT")
+    db.execute("ALTER TABLE sources ADD COLUMN ok_checks INTEGER DEFAULT 0")
+
+
+MIGRATIONS = {1: _migrate_1, 2: _migrate_2, 3: _migrate_3, 4: _migrate_4, 5: _migrate_5, 6: _migrate_6}

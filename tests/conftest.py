@@ -350,3 +350,48 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/"
+
+
+# -- a monitor process measured (time, peak memory) ------------------------------------------------------------
+@dataclass
+class Measured:
+    returncode: int
+    stdout: str
+    stderr: str
+    peak_rss: int  # bytes, of the monitor process alone
+    seconds: float
+    cpu_seconds: float = 0.0  # user + system, of the monitor process alone: steadier than `seconds` on a busy machine
+
+    @property
+    def changes(self) -> list[dict]:
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+# A process's peak RSS (ru_maxrss) starts from that of the process it was forked from: Linux records the high-water
+# mark of the memory it replaced at exec, and pytest's own grows with the tests before (a 12 MB document parsed in
+# process put 340 MB on a pass of 60). So monitor is started by a small Python of its own, which reports monitor's
+# wait4 figures; they start from that launcher's ~10 MB.
+_LAUNCHER = ("import json, os, subprocess, sys\n"
+             "proc = subprocess.Popen(sys.argv[2:])\n"
+             "_, status, usage = os.wait4(proc.pid, 0)\n"
+             "with open(sys.argv[1], 'w') as out:\n"
+             "    json.dump([status, usage.ru_maxrss, usage.ru_utime + usage.ru_stime], out)\n")
+
+
+def run_measured(project: Project, *args: str, env: dict[str, str], timeout: float = 120) -> Measured:
+    """`monitor` as a subprocess; os.wait4 reports the peak RSS and CPU time of exactly that process."""
+    out, err, usage = project.dir / "stdout.txt", project.dir / "stderr.txt", project.dir / "usage.json"
+    usage.unlink(missing_ok=True)
+    started = time.monotonic()
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(usage), *project.argv(*args)],
+                                env={**project.env, **env}, stdout=stdout, stderr=stderr, start_new_session=True)
+        watchdog = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
+        watchdog.start()
+        try:
+            proc.wait()
+        finally:
+            watchdog.cancel()
+    status, maxrss, cpu = json.loads(usage.read_text()) if usage.exists() else (9, 0, 0.0)  # 9: killed
+    return Measured(os.waitstatus_to_exitcode(status), out.read_text(), err.read_text(), maxrss * 1024,
+                    time.monotonic() - started, cpu)

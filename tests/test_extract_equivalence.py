@@ -111,11 +111,18 @@ SHAPES = {
     "nested 200 deep": page("<div>" * 200 + "<p>deep kratom text</p>" + "</div>" * 200),
     "upper case": b"<HTML><BODY><MAIN><H1>Kratom</H1><TABLE><TR><TD>A</TD><TD>B</TD></TR></TABLE></MAIN></BODY></HTML>",
     "namespaced tags": page("<p>Kratom<o:p></o:p> rule</p><svg:rect/><p xml:lang=en>x</p>"),
+    # parsed with huge_tree: a text node over 10 MB, and 2.2 MB of rows
+    "a 12 MB text node": page("<main><p>" + "kratom " * (12_000_000 // 7) + "</p><p>Signed.</p></main>"),
+    "2.2 MB of rows": page("<table>" + "".join(f"<tr><td>{i}</td><td>Senate</td><td>{'Referred to Health ' * 10}"
+                                               f"</td></tr>" for i in range(10_000)) + "</table>"),
 }
 
 # Documents the fast path must leave to bs4: the reason is in html_lxml.py's docstring.
 DECLINED = {
-    "nested 2,000 deep": b"<html><body><h1>Kratom</h1>" + b"<div><span><section><b>" * 500 + b"<p>bottom</p>",
+    # deeper than lxml's tree goes, within the depth budget (deeper still is too_complex: tests/test_budget.py)
+    "nested 400 deep": b"<html><body><h1>Kratom</h1>" + b"<div><span><section><b>" * 100 + b"<p>bottom</p>",
+    # on a page parsed with huge_tree, a node bs4's parser may have dropped at 10 MB
+    "a 2.6-million-character comment": page("<h1>SB<!--" + "c" * 2_600_000 + "-->1180</h1>" + FILLER),
     "late DOCTYPE": page("<h1>SB<!DOCTYPE html>1180</h1>" + FILLER),
     "namespaced attribute name": page("<p {x}hidden>secret</p>" + FILLER),
     "ruby": page("<p><ruby>\u6f22<rp>(</rp><rt>kan</rt><rp>)</rp></ruby> kratom</p>" + FILLER),

@@ -126,8 +126,8 @@ def test_unchanged_pages_are_never_parsed(server, tmp_path, monkeypatch):
     """A 304, and a 200 whose body hashes like the stored one, skip extract; only new bytes are parsed."""
     parsed = []
     real_extract = pipeline.extract
-    monkeypatch.setattr(pipeline, "extract", lambda source, result, known=None: parsed.append(result.body) or
-                        real_extract(source, result, known))
+    monkeypatch.setattr(pipeline, "extract", lambda source, result, *args: parsed.append(result.body) or
+                        real_extract(source, result, *args))
     mode = {"now": "etag"}
 
     def page(request) -> Response:

@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
-import time
-from dataclasses import dataclass
 
-from conftest import Project, Response, bill_page, closed_port_url, gzip_bomb, hang, stream
+from conftest import Response, bill_page, closed_port_url, gzip_bomb, hang, run_measured, stream
 from monitor.config import Source
 from monitor.extract import extract
 from monitor.extract.html_soup import parse
@@ -19,36 +16,6 @@ from monitor.store import Store
 
 MB = 1 << 20
 ROWS = [("01/13/2026", "Senate", "Filed"), ("01/20/2026", "Senate", "Referred to Health Policy")]
-
-
-@dataclass
-class Measured:
-    returncode: int
-    stdout: str
-    stderr: str
-    peak_rss: int  # bytes, of the monitor process alone
-    seconds: float
-
-    @property
-    def changes(self) -> list[dict]:
-        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
-
-
-def run_measured(project: Project, *args: str, env: dict[str, str], timeout: float = 120) -> Measured:
-    """`monitor` as a subprocess; os.wait4 reports the peak RSS of exactly that process."""
-    out, err = project.dir / "stdout.txt", project.dir / "stderr.txt"
-    started = time.monotonic()
-    with open(out, "w") as stdout, open(err, "w") as stderr:
-        proc = subprocess.Popen(project.argv(*args), env={**project.env, **env}, stdout=stdout, stderr=stderr)
-        watchdog = threading.Timer(timeout, proc.kill)
-        watchdog.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            watchdog.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return Measured(proc.returncode, out.read_text(), err.read_text(), usage.ru_maxrss * 1024,
-                    time.monotonic() - started)
 
 
 def test_a_pass_over_hostile_servers_is_bounded_and_the_good_source_is_still_alerted(server, slack, project):
@@ -118,13 +85,20 @@ def texts(body: bytes, **kw) -> list[str]:
     return [b.text for b in page.blocks]
 
 
-def test_a_document_nested_100000_levels_deep_is_read_whole():
-    """Mixed tags, never closed: no RecursionError anywhere on the extract path, and no text lost."""
+def test_a_document_nested_to_the_depth_budget_is_read_whole_and_one_deeper_is_refused():
+    """Mixed tags, never closed: 512 levels (the max_depth default, deeper than lxml's own tree goes) are read with
+    no RecursionError and no text lost; 100,000 levels are a too_complex page, refused before any tree is built."""
     tags = [b"<div>", b"<span>", b"<section>", b"<b>"]
-    body = (b"<html><head><title>Kratom rules</title></head><body><h1>Kratom rules</h1>"
-            + b"".join(tags[i % len(tags)] for i in range(100_000))
-            + b"<p>Kratom is a Schedule I substance at the bottom of the pit.</p>")
-    assert texts(body)[-1] == "Kratom is a Schedule I substance at the bottom of the pit."
+
+    def nested(depth: int) -> bytes:
+        return (b"<html><head><title>Kratom rules</title></head><body><h1>Kratom rules</h1>"
+                + b"".join(tags[i % len(tags)] for i in range(depth))
+                + b"<p>Kratom is a Schedule I substance at the bottom of the pit.</p>")
+
+    assert texts(nested(512 - 3))[-1] == "Kratom is a Schedule I substance at the bottom of the pit."  # html, body, p
+    deep = page_of(nested(100_000))
+    assert (deep.problem, deep.blocks) == ("too_complex", ())
+    assert deep.problem_detail == "the page nests elements more than 512 deep (the max_depth setting)"
 
 
 def test_huge_text_nodes_are_not_cut_short_by_the_parser():

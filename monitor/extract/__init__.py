@@ -6,6 +6,7 @@ from typing import Callable
 
 from ..config import Source
 from ..models import FetchResult, Page
+from .budget import Budget
 from .feed import extract_feed
 from .federal_register import extract_federal_register
 from .html import extract_html
@@ -14,10 +15,6 @@ from .legiscan import extract_legiscan
 from .openstates import extract_openstates
 
 Parser = Callable[[Source, bytes, "str | None"], Page]
-# Parsers that can tell, from a fingerprint of the page last read, that a response reads the same without reading
-# it (pages whose bytes change on every request: ASP.NET view state, CSRF tokens, render times).
-SKIPS_KNOWN = {"html"}
-
 PARSERS: dict[str, Parser] = {
     "html": extract_html,
     "feed": extract_feed,
@@ -27,9 +24,10 @@ PARSERS: dict[str, Parser] = {
 }
 
 
-def extract(source: Source, result: FetchResult, known: str | None = None) -> Page:
+def extract(source: Source, result: FetchResult, known: str | None = None, budget: Budget = Budget()) -> Page:
     """Parse a fetched body with the parser of the source's kind. Never raises on bad input. `known`: the
-    fingerprint of the page last read; a response that reads the same comes back as an `unchanged` Page."""
+    fingerprint of the page last read; a response that reads the same comes back as an `unchanged` Page. `budget`:
+    the most elements and depth an HTML page may have (a `too_complex` Page beyond it)."""
     parser = PARSERS.get(source.kind)
     if parser is None:
         return Page(blocks=(), problem="unsupported_kind", problem_detail=f"no parser for kind {source.kind!r}")
@@ -37,8 +35,8 @@ def extract(source: Source, result: FetchResult, known: str | None = None) -> Pa
     if problem:
         return Page(blocks=(), problem="unsupported_content", problem_detail=problem)
     try:
-        if known and source.kind in SKIPS_KNOWN:
-            page = parser(source, result.body, result.charset, known=known)
+        if source.kind == "html":  # the one parser that can skip a known page and that builds a tree to bound
+            page = extract_html(source, result.body, result.charset, known=known, budget=budget)
         else:
             page = parser(source, result.body, result.charset)
         return page if page.problem or page.unchanged else replace(page, identity=identify(source, page))

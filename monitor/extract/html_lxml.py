@@ -10,7 +10,9 @@ way lxml's tree cannot tell, this path declines (returns None) and extract_html 
 - a script, style or template inside the title or the first <h1>, or around them (the same, for their text);
 - an element to drop that has no parent (bs4 would leave a document without its root);
 - elements MAX_DEPTH deep: libxml2 stops building its own tree (and reading) 256 levels down, bs4's goes on;
-- more than MAX_CHARS of text: libxml2's own tree caps a text node at 10 MB, bs4's does not;
+- on a page of more than MAX_CHARS, a comment, processing instruction or attribute value that could pass 10 MB: the
+  page is parsed with huge_tree (libxml2's own tree otherwise stops reading at a 10 MB text node, where bs4's, built
+  from parser events, goes on), which keeps such nodes where bs4's parser, without it, drops them;
 - nothing parsed, or lxml raising.
 Dropped elements are emptied and renamed HOLE, a name no rule looks for, rather than removed: their tails stay
 strings of their own, as after bs4's decompose(), where get_text(" ") joins the strings either side with a space.
@@ -27,14 +29,21 @@ from lxml import etree
 from ..config import Source
 from ..models import Page
 from .rules import (CHROME, CHROME_KEEPERS, FORM_KEEPERS, INVISIBLE, PAGE_CHROME, SMALL_FORM_CHARS,
-                    _concealed, _main_content, _outermost, _page, _page_context, _walk_nodes)
+                    _concealed, _layout_rows, _main_content, _outermost, _page, _page_context, _walk_nodes)
 from .text import clean
 
 MAX_CHARS = 2_000_000  # 10 MB of UTF-8 cannot fit in fewer characters than this (4 bytes each, at most)
+# A node libxml2 may have dropped for passing 10 MB without huge_tree (as bs4's parser does): 2.5 million characters
+# can be 10 MB of UTF-8.
+OVERSIZED = etree.XPath("boolean(//comment()[string-length(.) > 2500000] | "
+                        "//processing-instruction()[string-length(.) > 2500000] | //@*[string-length(.) > 2500000])")
 MAX_DEPTH = 250
 TOO_DEEP = etree.XPath("boolean(" + "/".join(["*"] * MAX_DEPTH) + ")")  # C-speed: ~0.1 ms on a 40 KB page
 NAMESPACED_ATTRIBUTE = etree.XPath("boolean(//@*[starts-with(name(), '{')])")
 WITH_ATTRIBUTES = etree.XPath("descendant-or-self::*[@*]")
+# el.get("id") == value, in C: no Python object for the elements that do not match
+WITH_ID = etree.XPath("descendant-or-self::*[@id = $value]")
+WITH_ROLE = etree.XPath("descendant-or-self::*[@role = $value]")
 DOCTYPE_RE = re.compile(r"<!doctype", re.I)
 # Strings under these are bs4 Script, Stylesheet, TemplateString, RubyTextString, RubyParenthesisString: not text.
 STRING_CONTAINERS = ("script", "style", "template", "rt", "rp")
@@ -53,7 +62,7 @@ class Declined(Exception):
 def extract_lxml(source: Source, text: str, known: str | None = None) -> Page | None:
     """The Page extract_soup would make of `text`, or None when this path cannot vouch for that. When the page's
     fingerprint equals `known`, an `unchanged` Page without blocks: reading them again would give the same."""
-    if source.select or source.exclude or len(text) > MAX_CHARS or _late_doctype(text):
+    if source.select or source.exclude or _late_doctype(text):
         return None
     try:
         return _extract(source, _parse(text), known)
@@ -67,13 +76,16 @@ def _late_doctype(text: str) -> bool:
 
 
 def _parse(text: str) -> list[etree._Element]:
-    """The document's top-level elements, parsed as bs4's lxml builder does (it drops a leading BOM from text)."""
+    """The document's top-level elements, parsed as bs4's lxml builder does (it drops a leading BOM from text). A
+    page too short to hold a 10 MB node is parsed with bs4's options exactly; a longer one with huge_tree, which only
+    lifts libxml2's 10 MB limits (and its tree's depth limit, beyond MAX_DEPTH anyway)."""
     if text[:1] == "\ufeff":
         text = text[1:]
-    parser = etree.HTMLParser(recover=True, huge_tree=False)
+    huge = len(text) > MAX_CHARS
+    parser = etree.HTMLParser(recover=True, huge_tree=huge)
     parser.feed(text)
     root = parser.close()
-    if root is None:
+    if root is None or huge and OVERSIZED(root):
         raise Declined
     tops = [*reversed(list(root.itersiblings(preceding=True))), root, *root.itersiblings()]
     tops = [t for t in tops if isinstance(t.tag, str)]
@@ -97,7 +109,7 @@ def _extract(source: Source, tops: list[etree._Element], known: str | None) -> P
         raise Declined
     _drop([el for top in tops for el in WITH_ATTRIBUTES(top) if _hidden(el)], tops)
     _drop([el for el in _all(tops, *PAGE_CHROME)
-           if not any(a.tag in CHROME_KEEPERS for a in el.iterancestors()) and _first([el], "h1") is None], tops)
+           if next(el.iterancestors(*CHROME_KEEPERS), None) is None and _first([el], "h1") is None], tops)
     _drop([form for form in _all(tops, "form")
            if _first([form], *FORM_KEEPERS) is None and _text_size(form, SMALL_FORM_CHARS) < SMALL_FORM_CHARS], tops)
 
@@ -188,8 +200,8 @@ def _select(tops: list[etree._Element], selector: str) -> list[etree._Element]:
         raise Declined
     if m["tag"]:
         return _all(tops, m["tag"])
-    name, value = ("id", m["id"]) if m["id"] else ("role", m["role"])
-    return [el for el in _all(tops, etree.Element) if el.get(name) == value]
+    find, value = (WITH_ID, m["id"]) if m["id"] else (WITH_ROLE, m["role"])
+    return [el for top in tops for el in find(top, value=value)]
 
 
 def _ancestors(root: etree._Element | str) -> Iterable[etree._Element]:
@@ -199,8 +211,19 @@ def _ancestors(root: etree._Element | str) -> Iterable[etree._Element]:
 def _blocks(root: etree._Element | str, tops: list[etree._Element], page_context: tuple[str, ...]):
     if root is DOCUMENT:
         stream = (node for top in tops for node in ((top, top.tag, DOCUMENT), *_nodes(top)))
-        return _walk_nodes(DOCUMENT, DOCUMENT, None, stream, page_context)
-    return _walk_nodes(root, root.tag, next(root.iterancestors("table"), None), _nodes(root), page_context)
+        layout_rows = _layout_rows(_up_to(table, DOCUMENT) for top in tops for table in top.iter("table"))
+        return _walk_nodes(DOCUMENT, DOCUMENT, None, stream, page_context, layout_rows)
+    layout_rows = _layout_rows(_up_to(table, root) for table in root.iter("table") if table is not root)
+    return _walk_nodes(root, root.tag, next(root.iterancestors("table"), None), _nodes(root), page_context,
+                       layout_rows)
+
+
+def _up_to(el: etree._Element, root: etree._Element | str) -> Iterator[tuple[etree._Element, str]]:
+    """The ancestors of `el` below `root`, nearest first, as _layout_rows reads them."""
+    for ancestor in el.iterancestors():
+        if ancestor is root:
+            return
+        yield ancestor, ancestor.tag
 
 
 def _nodes(root: etree._Element) -> Iterator[tuple]:

@@ -1,12 +1,13 @@
 """The parser of record for HTML: rules.py's rules applied to a BeautifulSoup tree (over lxml).
 
-The walk over the tree is iterative (bs4's `descendants` follows next_element links), so documents nested
-100,000 levels deep cost no recursion. Pages with `select`/`exclude` come here (soupsieve needs bs4's tree), and
-so does anything html_lxml.py declines.
+The walk over the tree is iterative (bs4's `descendants` follows next_element links), so deep documents cost no
+recursion, and what the rules ask of ancestors and descendants is worked out once per page, not per tag, so nesting
+costs no square either. Pages with `select`/`exclude` come here (soupsieve needs bs4's tree), and so does anything
+html_lxml.py declines. extract_html checks the element and depth budget (budget.py) before a page comes here.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from bs4 import BeautifulSoup, Comment, Doctype, NavigableString, ProcessingInstruction, Tag
 
@@ -14,7 +15,7 @@ from ..config import Source
 from ..models import Block, Page
 from .decode import markup
 from .rules import (CHROME, CHROME_KEEPERS, FORM_KEEPERS, INVISIBLE, PAGE_CHROME, SMALL_FORM_CHARS, _concealed,
-                    _main_content, _outermost, _page, _page_context, _walk_nodes)
+                    _layout_rows, _main_content, _outermost, _page, _page_context, _walk_nodes)
 from .text import clean
 
 
@@ -44,7 +45,7 @@ def extract_soup(source: Source, text: str) -> Page:
     else:
         _drop(soup, CHROME)
         _drop_page_chrome(soup)
-        roots = _main_content(soup.select, lambda tag, _: len(tag.get_text(" ", strip=True))) or [soup.body or soup]
+        roots = _main_content(soup.select, _text_size) or [soup.body or soup]
 
     blocks = [b for root in _outermost(roots, lambda tag: tag.parents) for b in _walk(root, page_context)]
     return _page(blocks, title, doc_heading, page_context)
@@ -66,18 +67,73 @@ def _drop_hidden(soup: BeautifulSoup) -> None:
 
 
 def _drop_page_chrome(soup: BeautifulSoup) -> None:
+    """Which <header>/<footer> hold an <h1> and which stand in a keeper is worked out once for the whole page, not
+    by a search up and down from each: nested ones would cost the square of their depth."""
+    holds_h1 = _ancestor_ids(soup.find_all("h1"))
+    in_keeper = _Inside(CHROME_KEEPERS)
     for tag in soup.find_all(list(PAGE_CHROME)):
-        if tag.find_parent(list(CHROME_KEEPERS)) is None and not tag.find("h1"):
-            tag.decompose()
+        if id(tag) not in holds_h1 and not in_keeper(tag):
+            tag.decompose()  # the tags inside it go with it: the answers for the others still hold
     for form in soup.find_all("form"):
         if len(form.get_text(" ", strip=True)) < SMALL_FORM_CHARS and not form.find(list(FORM_KEEPERS)):
             form.decompose()
 
 
+def _ancestor_ids(tags: list[Tag]) -> set[int]:
+    """The ids of every ancestor of `tags`; a walk up stops where an earlier one passed."""
+    marked: set[int] = set()
+    for tag in tags:
+        for parent in tag.parents:
+            if id(parent) in marked:
+                break
+            marked.add(id(parent))
+    return marked
+
+
+class _Inside:
+    """Whether a tag has an ancestor named one of `names`, remembered for every tag walked past (the tree is not
+    changed meanwhile where it matters: a tag dropped takes its descendants with it)."""
+
+    def __init__(self, names: tuple[str, ...]):
+        self.names = names
+        self.known: dict[int, bool] = {}
+        self.alive: list[Tag] = []  # the tags walked past, so that their ids stay theirs
+
+    def __call__(self, tag: Tag) -> bool:
+        walked, inside = [], False
+        for parent in tag.parents:
+            if parent.name in self.names or id(parent) in self.known:
+                inside = parent.name in self.names or self.known[id(parent)]
+                break
+            walked.append(parent)
+        self.alive.extend(walked)
+        self.known.update((id(parent), inside) for parent in walked)
+        return inside
+
+
+def _text_size(tag: Tag, enough: int) -> int:
+    """len(tag.get_text(" ", strip=True)), or a number at least `enough` once the text is known to be that long."""
+    size = -1  # no separator before the first string
+    for text in tag.stripped_strings:
+        size += len(text) + 1
+        if size >= enough:
+            return size
+    return max(size, 0)
+
+
 def _walk(root: Tag, page_context: tuple[str, ...]) -> Iterable[Block]:
     table = root.find_parent("table")
+    layout_rows = _layout_rows(_up_to(t, root) for t in root.find_all("table"))
     return _walk_nodes(id(root), root.name, id(table) if table is not None else None, _soup_nodes(root),
-                       page_context)
+                       page_context, layout_rows)
+
+
+def _up_to(tag: Tag, root: Tag) -> Iterator[tuple[int, str]]:
+    """The ancestors of `tag` below `root`, nearest first, as _layout_rows reads them."""
+    for ancestor in tag.parents:
+        if ancestor is root:
+            return
+        yield id(ancestor), ancestor.name
 
 
 def _soup_nodes(root: Tag) -> Iterable[tuple]:

@@ -7,19 +7,19 @@ context (section headings, table caption, page heading and title) because a hist
 NAYS 1" is about kratom only through where it stands.
 
 The walk (`_walk_nodes`) reads a flat stream of nodes, whichever tree it came from (html_soup.py: BeautifulSoup's;
-html_lxml.py: lxml's), so both parsers give the same blocks, and documents nested 100,000 levels deep cost no
-recursion. The rules live in a module of their own so that the imports run one way: html.py (the way in) imports
+html_lxml.py: lxml's), so both parsers give the same blocks, and deep documents cost no recursion (the depth budget,
+budget.py, stops the deepest before they are parsed). The rules live in a module of their own so that the imports run one way: html.py (the way in) imports
 the parsers, and the parsers import the rules.
 """
 from __future__ import annotations
 
 import re
 import zlib
-from typing import Any, Callable, Hashable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterable, Mapping
 
 from ..config import Source
 from ..models import Block, Page
-from .text import block_key, clean
+from .text import CleanPrefix, block_key, clean
 
 # Never text a reader sees.
 INVISIBLE = {"script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
@@ -95,111 +95,139 @@ def _concealed(attrs: Mapping[str, Any], classes: str) -> bool:
 def _main_content(select: Callable[[str], list], text_size: Callable[[Any, int], int]) -> list | None:
     """The first of MAIN_SELECTORS that finds real content (one <article> only), by the tree's `select`.
     `text_size(element, enough)` may stop counting at `enough`: the sum still reaches MIN_MAIN_CHARS exactly when
-    the full sizes' would."""
+    the full sizes' would. The sum stops there too: a page of nested <main>s is not read once per <main>."""
     for selector in MAIN_SELECTORS:
         found = select(selector)
         if found and (selector != "article" or len(found) == 1):
-            if sum(text_size(t, MIN_MAIN_CHARS) for t in found) >= MIN_MAIN_CHARS:
-                return found
+            size = 0
+            for element in found:
+                size += text_size(element, MIN_MAIN_CHARS)
+                if size >= MIN_MAIN_CHARS:
+                    return found
     return None
 
 
 def _outermost(roots: list, parents: Callable[[Any], Iterable]) -> list:
-    """Selected elements minus those nested in another selected element (their text is already included)."""
+    """Selected elements minus those nested in another selected element (their text is already included). A walk
+    up stops at an element an earlier walk passed, whose answer it takes: nested roots cost their ancestors once."""
     chosen = set(map(id, roots))
-    return [r for r in roots if not any(id(p) in chosen for p in parents(r))]
+    under_chosen: dict[int, bool] = {}  # an element walked past -> whether a selected element stands above it
+    passed = []  # the elements walked past, kept alive so that their ids stay theirs
+    out = []
+    for root in roots:
+        walked, nested = [], False
+        for parent in parents(root):
+            key = id(parent)
+            if key in chosen or key in under_chosen:
+                nested = key in chosen or under_chosen[key]
+                break
+            walked.append(key)
+            passed.append(parent)
+        for key in walked:
+            under_chosen[key] = nested
+        if not nested:
+            out.append(root)
+    return out
 
 
-def _layout_rows(root: Hashable, nodes: Sequence[tuple], name_of: dict, parent_of: dict) -> set:
-    """Table rows that hold a nested table: old sites lay pages out with tables, so such a row is not a unit."""
+def _layout_rows(tables: Iterable[Iterable[tuple[Hashable, str]]]) -> set:
+    """Table rows that hold a nested table: old sites lay pages out with tables, so such a row is not a unit.
+    `tables`: for each <table> under the walk's root, its ancestors below the root (key, tag name), nearest first.
+    A walk up stops at an ancestor an earlier one passed, whose rows above are marked already: nested tables cost
+    the elements above them once, not once per table."""
     marked: set = set()
-    for key, name, parent in nodes:
-        if key is None or name != "table":
-            continue
-        while parent != root:
-            if name_of[parent] == "tr":
-                if parent in marked:
-                    break
-                marked.add(parent)
-            parent = parent_of[parent]
+    passed: set = set()
+    for ancestors in tables:
+        for key, name in ancestors:
+            if key in passed:
+                break
+            passed.add(key)
+            if name == "tr":
+                marked.add(key)
     return marked
 
 
 def _walk_nodes(root: Hashable, root_name: str, root_table: Hashable | None, stream: Iterable[tuple],
-                page_context: tuple[str, ...]) -> Iterable[Block]:
+                page_context: tuple[str, ...], layout_rows: set) -> Iterable[Block]:
     """The blocks under `root`, from its descendants in document order: (key, tag name, parent key) for an element,
     (None, text, parent key) for a string. Keys are whatever identifies an element in the tree at hand (bs4: its id;
-    lxml: the element); `root_table` is the key of the nearest <table> above the root, if any."""
-    nodes = list(stream)
-    name_of = {root: root_name}
-    parent_of = {}
-    for key, name, parent in nodes:
-        if key is not None:
-            name_of[key] = name
-            parent_of[key] = parent
-    layout_rows = _layout_rows(root, nodes, name_of, parent_of)
-    table_of = {root: root_table}  # element -> the nearest <table> above it
-    block_of = {root: root}  # element -> the element whose block holds its text
-    in_row = {root: False}
+    lxml: the element); `root_table` is the key of the nearest <table> above the root, if any; `layout_rows` the
+    keys _layout_rows found.
+
+    In document order a node's parent is always one of the elements still open, so what the walk knows of an element
+    (its name, its table, the block its text goes to, whether it is inside a row unit) is kept on a stack of the
+    open ones: memory grows with the depth of the page, not with its elements."""
+    # (key, name, nearest <table> above, the element whose block holds its text, inside a row unit) of each open
+    # element, the root first
+    open_elements: list[tuple[Hashable, str, Hashable | None, Hashable, bool]] = [
+        (root, root_name, root_table, root, False)]
     buffers: dict[Hashable, list[str]] = {}
     meta: dict[Hashable, tuple[str, tuple[str, ...]]] = {}
     order: list[Hashable] = []
     headings: list[tuple[int, str, Hashable]] = []  # (level, text, element) of the section we are in
     caption_of: dict[Hashable, str] = {}
     last_dt = ""
+    # The context texts being read (headings, captions, terms): block -> its text so far, cut to the context's size
+    leads: dict[Hashable, CleanPrefix] = {}
 
     contexts: dict[tuple, tuple[str, ...]] = {}  # most blocks of a section share one context: build it once
 
-    def context_for(key: Hashable, name: str) -> tuple[str, ...]:
-        lead = (caption_of.get(table_of[key], "") if name == "tr" else "", last_dt if name == "dd" else "")
+    def context_for(table: Hashable | None, name: str) -> tuple[str, ...]:
+        lead = (caption_of.get(table, "") if name == "tr" else "", last_dt if name == "dd" else "")
         found = contexts.get((lead, *headings))
         if found is None:
             ctx = [*lead, *(text for _, text, _ in reversed(headings)), *page_context]
             found = contexts[(lead, *headings)] = tuple(c[:MAX_CONTEXT_CHARS] for c in _unique(ctx) if c)
         return found
 
-    def start_block(key: Hashable, name: str) -> None:
+    def start_block(key: Hashable, name: str, table: Hashable | None) -> None:
         buffers[key] = []
-        meta[key] = (name, context_for(key, name))
+        meta[key] = (name, context_for(table, name))
         order.append(key)
+        if name in HEADINGS or name in ("caption", "dt"):
+            leads[key] = CleanPrefix(MAX_CONTEXT_CHARS)
 
-    start_block(root, root_name)
-    pending_heading: dict[Hashable, int] = {}
-    for key, value, parent in nodes:
+    start_block(root, root_name, root_table)
+    leads.pop(root, None) if root_name in HEADINGS else None  # a heading read as the root is no section's heading
+    for key, value, parent in stream:
+        while len(open_elements) > 1 and open_elements[-1][0] != parent:
+            open_elements.pop()
+        _, parent_name, parent_table, parent_block, row_parent = open_elements[-1]
         if key is not None:
             name = value
-            table_of[key] = parent if name_of[parent] == "table" else table_of[parent]
-            row_parent = in_row.get(parent, False)
+            table = parent if parent_name == "table" else parent_table
             is_row_unit = name == "tr" and key not in layout_rows and not row_parent
             if is_row_unit or (name in BLOCK_TAGS and not row_parent and name not in ("br", "hr")):
-                block_of[key] = key
-                in_row[key] = is_row_unit
-                if name in HEADINGS:
-                    pending_heading[key] = HEADINGS[name]
-                start_block(key, name)
+                open_elements.append((key, name, table, key, is_row_unit))
+                start_block(key, name, table)
             else:
-                block_of[key] = block_of.get(parent, root)
-                in_row[key] = row_parent
+                open_elements.append((key, name, table, parent_block, row_parent))
                 if name in BLOCK_TAGS or name in ("br", "hr"):
-                    buffers[block_of[key]].append(" ")
+                    buffers[parent_block].append(" ")
+                    if parent_block in leads:
+                        leads[parent_block].add(" ")
             continue
-        bid = block_of.get(parent, root)
+        bid = parent_block
         buffers[bid].append(value)
+        lead = leads.get(bid)
+        if lead is None:
+            continue
+        lead.add(value)
+        tag = meta[bid][0]
         # A heading's text becomes context as soon as it is read, for every block after it.
-        if bid in pending_heading:
-            level, text = pending_heading[bid], clean("".join(buffers[bid]))
+        if tag in HEADINGS:
+            level, text = HEADINGS[tag], lead.text
             if headings and headings[-1][2] == bid:
                 headings[-1] = (level, text, bid)
             else:
                 while headings and headings[-1][0] >= level:
                     headings.pop()
                 headings.append((level, text, bid))
-        if meta[bid][0] == "caption":
-            table = table_of[parent]
-            if table is not None:
-                caption_of[table] = clean("".join(buffers[bid]))
-        if meta[bid][0] == "dt":
-            last_dt = clean("".join(buffers[bid]))
+        elif tag == "caption":
+            if parent_table is not None:
+                caption_of[parent_table] = lead.text
+        else:
+            last_dt = lead.text
 
     for bid in order:
         text = clean("".join(buffers[bid]))
@@ -217,16 +245,23 @@ def _walk_nodes(root: Hashable, root_name: str, root_table: Hashable | None, str
 def _split(text: str) -> list[str]:
     """A huge text node (a whole statute in one <pre>) becomes several blocks, so a change deep inside it is seen
     and reported as the passage that changed. Cuts fall after sentences chosen by their own content (a hash), not
-    by offset, so an edit moves no boundary but its neighbours'."""
+    by offset, so an edit moves no boundary but its neighbours'. A sentence too long for one block is cut at
+    spaces by offset into it, never by copying what is left of it: one 20 MB sentence costs its length, not its
+    length times its number of cuts."""
     if len(text) <= MAX_BLOCK_CHARS:
         return [text]
     parts, chunk, size = [], [], 0
     for sentence in SENTENCE_RE.split(text):
-        while len(sentence) > MAX_BLOCK_CHARS:  # no sentence break for pages on end: cut at a space
-            cut = sentence.rfind(" ", 0, MAX_BLOCK_CHARS)
-            cut = cut if cut > 0 else MAX_BLOCK_CHARS
-            parts.append(sentence[:cut])
-            sentence = sentence[cut:].lstrip()
+        start, end = 0, len(sentence)
+        while end - start > MAX_BLOCK_CHARS:  # no sentence break for pages on end: cut at a space
+            cut = sentence.rfind(" ", start, start + MAX_BLOCK_CHARS)
+            cut = cut if cut > start else start + MAX_BLOCK_CHARS
+            parts.append(sentence[start:cut])
+            start = cut
+            while start < end and sentence[start].isspace():  # what str.lstrip() would strip
+                start += 1
+        if start:
+            sentence = sentence[start:]
         if size + len(sentence) > MAX_BLOCK_CHARS and chunk:
             parts.append(" ".join(chunk))
             chunk, size = [], 0

@@ -19,6 +19,46 @@ def clean(text: str) -> str:
     return " ".join(text.translate(_QUOTES).split())
 
 
+class CleanPrefix:
+    """clean() of a text read piece by piece, up to its first `limit` characters, in time linear in the pieces.
+
+    clean() of a text's start is always the start of clean() of the whole text (words only grow at the end), so
+    once `limit` characters are known they are final and the rest is not looked at. A heading, caption or term
+    is used as context, which keeps only its first MAX_CONTEXT_CHARS: reading one string by string costs no more
+    than its length, where cleaning all that was read after each string cost the square of its strings."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._words: list[str] = []
+        self._size = 0  # len(" ".join(self._words))
+        self._open = False  # the last piece ended inside a word, which the next piece may continue
+        self._text: str | None = ""
+
+    def add(self, piece: str) -> None:
+        if self._size >= self.limit:
+            return
+        piece = piece.translate(_QUOTES)
+        if not piece:
+            return  # a piece that translates to nothing (a zero-width space) does not end a word
+        parts = piece.split()
+        if parts and self._open and not piece[0].isspace():
+            self._words[-1] += parts[0]
+            self._size += len(parts[0])
+            parts = parts[1:]
+        for word in parts:
+            self._size += len(word) + (1 if self._words else 0)
+            self._words.append(word)
+        self._open = not piece[-1].isspace()
+        self._text = None
+
+    @property
+    def text(self) -> str:
+        """clean() of all the pieces, or its first `limit` characters."""
+        if self._text is None:
+            self._text = " ".join(self._words)[:self.limit]
+        return self._text
+
+
 def mask_volatile(text: str) -> str:
     """Hide what changes on every request without changing meaning: tokens and clock times."""
     text = _TOKEN_RE.sub(_mask_token, text)
