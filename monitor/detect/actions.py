@@ -30,6 +30,10 @@ _LOST = {"passage": "failure", "reading-3": "failure", "committee-passage": "com
          "committee-passage-favorable": "committee-failure", "concurrence": "failure",
          "veto-override-passage": "veto-override-failure", "amendment-passage": "amendment-failure"}
 PROPOSAL_CLASSES = {"rule-notice", "rule-proposal", "rule-comment-period"}
+# Votes on the measure itself (what a summary quotes), as against votes on an amendment or a motion.
+_MEASURE_VOTES = {"passage", "failure", "reading-3", "committee-passage", "committee-passage-favorable",
+                  "committee-passage-unfavorable", "committee-failure", "concurrence", "veto-override-passage",
+                  "veto-override-failure"}
 
 
 @dataclass(frozen=True)
@@ -82,24 +86,49 @@ def _read_action(text: str, jurisdiction: str, actor: str | None, idioms: Idioms
     # governor's list), never because "Governor" appears later ("Signed by the Speaker; sent to Governor").
     acting = prefix or actor
     matches = _longest(_matches(body, core, idioms, acting))
-    proposal = any(set(r.classes) & PROPOSAL_CLASSES for r, _ in matches) or \
-        bool(idioms.proposals and idioms.proposals.search(body))
-    if proposal:
-        matches = [(r, m) for r, m in matches if not r.substantive]
-    vote = read_vote(body)
     classes: list[str] = []
-    who = acting
-    for rule, _ in matches:
-        for c in rule.classes:
-            if vote is not None and not vote.carried:
-                c = _LOST.get(c, c)
-            if c not in classes:
-                classes.append(c)
-        who = who or rule.actor
-    if vote is not None and not vote.carried and not classes:
-        classes.append("failure")  # "Vote: 19-21" on a measure's own row
-    return Action(text=text, classes=tuple(classes), actor=who or named, vote=vote,
-                  phrases=tuple(m.group(0) for _, m in matches), proposal=proposal)
+    kept: list[tuple[Rule, _Span]] = []
+    proposal, the_vote = False, None
+    for clause, (start, end) in _clauses(body):
+        here = [(r, m) for r, m in matches if start <= m.start < end]
+        # A proposal, a vote and a negation hold within their clause: "... published a final rule ...; it follows a
+        # notice of proposed rulemaking" is a final rule; "Amendment 1 failed 15-20; passed 33-2" is a passage.
+        proposing = any(set(r.classes) & PROPOSAL_CLASSES for r, _ in here) or \
+            bool(idioms.proposals and idioms.proposals.search(clause))
+        if proposing:
+            here = [(r, m) for r, m in here if not r.substantive]
+        proposal = proposal or proposing
+        kept += here
+        clause_classes = [c for r, _ in here for c in r.classes]
+        vote = read_vote(clause)
+        if vote is not None and not clause_classes and kept and classes:
+            # "CS passed; YEAS 37 NAYS 1": a vote standing alone is the previous clause's
+            classes[:] = [_LOST.get(c, c) if not vote.carried else c for c in classes]
+        elif vote is not None and not vote.carried:
+            clause_classes = [_LOST.get(c, c) for c in clause_classes] or ([] if here else ["failure"])
+        if vote is not None and (the_vote is None or set(clause_classes) & _MEASURE_VOTES):
+            the_vote = vote  # the measure's own vote, not an amendment's or a motion's, when the row has both
+        classes += [c for c in clause_classes if c not in classes]
+    who = acting or next((r.actor for r, _ in kept if r.actor), None)
+    return Action(text=text, classes=tuple(dict.fromkeys(classes)), actor=who or named,
+                  vote=the_vote, phrases=tuple(m.group(0) for _, m in kept), proposal=proposal)
+
+
+_CLAUSE_BREAK_RE = re.compile(r"(?<=[.;!?])\s+(?=\S)|\s+[\u2013\u2014\u2022]\s+|\s+-\s+(?=[A-Z])")
+
+
+def _clauses(body: str) -> list[tuple[str, tuple[int, int]]]:
+    """The row's clauses with their spans: sentences, "; "-joined actions, " - " and bullet separators. A period
+    after an abbreviation ("Gov. Msg.", "H. 512") rarely ends a clause worth reading apart, so clauses shorter
+    than a few words join the next."""
+    out: list[tuple[str, tuple[int, int]]] = []
+    start = 0
+    for m in _CLAUSE_BREAK_RE.finditer(body):
+        if len(body[start:m.start()].split()) >= 3:
+            out.append((body[start:m.start()], (start, m.start())))
+            start = m.end()
+    out.append((body[start:], (start, len(body) + 1)))
+    return out
 
 
 def _actors(body: str, idioms: Idioms) -> tuple[str | None, str | None, str]:
