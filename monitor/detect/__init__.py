@@ -27,7 +27,7 @@ from .relevance import Scope, foreign, kratom_context, kratom_terms, page_actor
 from .severity import finding_severity
 from .stages import stage_of
 from .summary import summarize
-from .vocabulary import CORRECTION_RE, DATE_RE, EVENT_RANK, PERMISSIVE_RE, RESTRICTIVE_RE
+from .vocabulary import CORRECTION_RE, DATE_RE, EVENT_RANK, LEADING_DATE_RE, PERMISSIVE_RE, RESTRICTIVE_RE
 
 ACTION_TAGS = ("tr", "li", "dd", "p", "div")
 MAX_MEASURE_ROWS = 500  # rows read to derive a measure's stage; a history longer than this is read from its end
@@ -177,15 +177,23 @@ class _Stages:
         self._actions: dict[str, list[Action]] = {}
 
     def actions(self, which: str) -> list[Action]:
+        """The measure's history: its dated rows (not a digest's prose: "This act takes effect July 1" is no
+        enactment), however short ("Vetoed"), read as the rows themselves are read."""
         if which not in self._actions:
-            rows = [b for b in self._pages[which] if not b.fields and _action_like(b) and
-                    DATE_RE.search(b.text) and not foreign(b, self.scope)]
+            rows = [b for b in self._pages[which] if not b.fields and _history_row(b) and not foreign(b, self.scope)]
             rows = _chronological(rows)[-MAX_MEASURE_ROWS:]
-            self._actions[which] = [read_action(b.text, self.source.jurisdiction) for b in rows]
+            self._actions[which] = [read_action(b.text, self.source.jurisdiction, page_actor(b, self.scope))
+                                    for b in rows]
         return self._actions[which]
 
     def stage(self, which: str) -> str | None:
         return stage_of(self.actions(which))
+
+
+def _history_row(block: Block) -> bool:
+    """A row of a history table or list: a tr/li/dd, or any block that starts with a date."""
+    return len(block.text) <= 400 and (
+        (block.tag in ("tr", "li", "dd") and bool(DATE_RE.search(block.text))) or bool(LEADING_DATE_RE.match(block.text)))
 
 
 def _chronological(rows: list[Block]) -> list[Block]:
@@ -207,7 +215,7 @@ def _finding(source: Source, scope: Scope, group: list[Judgement], stages: _Stag
     event, phrase = lead.event, lead.phrase
     measure_page = scope.identity.kind == "measure" and not lead.block.fields
     before = after = None
-    if measure_page and lead.context:
+    if measure_page and not foreign(lead.block, scope):
         before, after = stages.stage("old"), stages.stage("new")
         if event == "advanced" and after == "passed" and lead.action and "passage" in lead.action.classes:
             event, phrase = "passed", f"{phrase} (the other chamber had passed it)"
@@ -280,7 +288,7 @@ class _Echo:
     2026 S PASSED"), it does not add new ones. Same dates and the same event or mostly the same words."""
 
     dates: frozenset
-    event: str | None
+    classes: frozenset
     words: frozenset
 
 
@@ -289,7 +297,7 @@ def _echo_signatures(diff: Diff, jurisdiction: str, today: date) -> list[_Echo]:
     for block in diff.removed:
         found = dates(block.text)
         if found:
-            out.append(_Echo(found, read_block(block, today, jurisdiction).event, _plain_words(block.text)))
+            out.append(_Echo(found, frozenset(read_action(block.text, jurisdiction).classes), _plain_words(block.text)))
     return out
 
 
@@ -297,7 +305,10 @@ def _is_echo(j: Judgement, echoes: list[_Echo]) -> bool:
     if j.change != "added" or not echoes:
         return False
     found, plain = dates(j.block.text), _plain_words(j.block.text)
-    return any(e.dates == found and (e.event == j.event or _overlap(e.words, plain) >= 0.5) for e in echoes)
+    classes = frozenset(j.action.classes) if j.action else frozenset()
+    # the same day's other step ("Senate passed" then "House passed") is news: an echo says the same thing
+    return any(e.dates == found and ((classes and e.classes == classes) or _overlap(e.words, plain) >= 0.5)
+               for e in echoes)
 
 
 def _plain_words(text: str) -> frozenset:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from ..extract.text import words
 from ..models import Block
@@ -24,6 +24,7 @@ from .vocabulary import (AGENDA_RE, CONTRACTIONS_RE, CORRECTION_RE, DATE_RE, LIS
 _YEAR_RE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d|2[45]\d\d)(?!\d)")
 BUDDHIST_ERA = 543
 BACKGROUND_YEARS = 2  # prose whose newest year is this many years back restates history
+BACKGROUND_DAYS = 180  # ... or whose newest full date is this many days back
 PROSE_TAGS = ("p", "div", "li", "dd", "blockquote", "section", "article", "td")
 
 
@@ -93,6 +94,9 @@ def _background(text: str, today: date) -> bool:
     years = _years(text)
     if years and max(years) <= today.year - BACKGROUND_YEARS:
         return True
+    stated = [date.fromisoformat(d) for d in dates(text) if len(d) == 10 and d[:4].isdigit()]
+    if stated and max(stated) < today - timedelta(days=BACKGROUND_DAYS):
+        return True  # "On May 1, 2025, the Governor signed HB 5" on a page in November 2026
     since = _SINCE_RE.search(text)
     if since:
         when = _read_date(since.group(1).rstrip(","))
@@ -123,6 +127,9 @@ def list_heading_event(block: Block, headings: tuple[str, ...], jurisdiction: st
             return Reading("enacted", f"listed under '{heading}'", listed)
         if len(heading) <= 160 and LIST_HEADING_RE.search(heading):
             reading = read_text(heading, jurisdiction)
+            outcomes = {e for e in action_events(reading.action) if e in ("enacted", "failed", "passed")}
+            if len(outcomes) > 1:
+                return NOTHING  # "Bills Signed and Vetoed": the heading does not say which each item is
             if reading.event and reading.event != "notable":
                 return Reading(reading.event, f"listed under '{heading}'", reading.action)
     return NOTHING

@@ -109,6 +109,8 @@ def page_actor(block: Block, scope: Scope) -> str | None:
     """Who acts on the rows of this page when they do not say: the executive, on a page of the governor's or the
     mayor's office (its title or heading names them, and no chamber)."""
     for text in (scope.identity.topic[:2] if scope.list_page else block.context[-3:]):
+        if text == scope.source.name and text not in scope.identity.topic:
+            continue  # the operator's label says nothing of who acts on the page
         if _EXECUTIVE_PAGE_RE.search(text) and not _LEGISLATIVE_RE.search(text):
             return "executive"
     return None

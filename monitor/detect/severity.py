@@ -18,6 +18,8 @@ def finding_severity(source: Source, lead, event: str, before: str | None, texts
     action = lead.action
     classes = set(action.classes) if action else set()
     if event == "enacted":
+        if before == "enacted":
+            return "high", "a further step of a measure already enacted (a chapter number, an effective date)"
         if lead.block.fields.get("schema") == "federal_register":
             return "critical", "a Federal Register Rule in force"
         if classes & PLAIN_ENACTMENT:

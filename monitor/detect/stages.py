@@ -8,7 +8,7 @@ unless a step forward came after it.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from typing import Sequence
 
 from .actions import Action
 
@@ -36,7 +36,10 @@ PLAIN_ENACTMENT = {"executive-signature", "became-law", "veto-override-passage"}
 
 def action_events(action: Action) -> list[str]:
     """The events one action records, furthest first. A council's passage is its law made."""
-    out = [event for event, classes in _EVENT_OF.items() if classes & set(action.classes)]
+    have = set(action.classes)
+    if "reading-2" in have and have & {"referral", "referral-committee"}:
+        have.discard("reading-2")  # "Read twice and referred to the Committee": still before the committee
+    out = [event for event, classes in _EVENT_OF.items() if classes & have]
     if "passage" in action.classes and action.actor == "council" and "enacted" not in out:
         out.insert(0, "enacted")
     if "passage" in action.classes and action.actor == "legislature" and "passed" not in out:
@@ -51,14 +54,6 @@ def action_event(action: Action) -> str | None:
 
 def _rank(event: str) -> int:
     return STAGE_RANK.get(event, 0)
-
-
-def passing_chambers(actions: Iterable[Action]) -> set[str]:
-    return {a.actor for a in actions if a.actor and "passage" in a.classes and not _is_lost(a)}
-
-
-def _is_lost(action: Action) -> bool:
-    return action.vote is not None and not action.vote.carried
 
 
 def stage_of(actions: Sequence[Action]) -> str | None:
