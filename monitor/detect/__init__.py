@@ -83,8 +83,8 @@ def _judge(source: Source, change: str, block: Block, old: Block | None, today: 
         return None
     measure = _measure(source, block, scope, by_context=bool(context))
     if change == "removed":
-        if not terms:
-            return None  # a history row vanishing from a kratom page is a site glitch, not a legal event
+        if not terms or _just_a_name(block.text):
+            return None  # a history row vanishing is a site glitch; a menu link "Kratom" going is furniture
         return Judgement(change, block, "mention", "removed", terms, "", measure)
     actor = page_actor(block, scope)
     reading = on_agenda(block, read_block(block, today, source.jurisdiction, actor, with_time=old is None))
@@ -101,6 +101,11 @@ def _judge(source: Source, change: str, block: Block, old: Block | None, today: 
         if reading.event is None:
             return None
     return Judgement(change, block, reading.event, reading.phrase, terms, context, measure, old, reading.action)
+
+
+def _just_a_name(text: str) -> bool:
+    """A link or label that is only a kratom name ("Kratom", "Kratom FAQ"): page furniture, not a statement."""
+    return len(text) <= 40 and len(text.split()) <= 3
 
 
 def _unread(block: Block, reading: Reading, terms: tuple[str, ...], context: str, scope: Scope) -> Reading:
@@ -129,12 +134,14 @@ _NOT_HISTORY_RE = re.compile(r"\b(co-?sponsors?|sponsors?|authors?|roll\s*calls?
                              r"testimony|fiscal|amendments?|members?|witness\w*|attachments?|files|videos?|minutes|"
                              r"related|committees?|hearings?|meetings?|calendars?|notes?)\b", re.I)
 _FIELD_WORDS = {"date", "status", "last", "action", "updated", "time", "day", "of", "as"}
+# A date in words of any language ("10 de marzo de 2026", "12. März 2026"): a few words and a year, nothing done.
+_DATE_ONLY_RE = re.compile(r"^\W*(\d{1,2}\W*)?(\w+\W+){0,3}\d{4}\W*$")
 
 
 def _outside_history(block: Block) -> bool:
     """A row under "Cosponsors", "Versions", "Votes": not an action. A label with a date ("Status Date
     02/10/2026") is a field, not an action either."""
-    if len(_plain_words(block.text) - _FIELD_WORDS) < 2:
+    if len(_plain_words(block.text) - _FIELD_WORDS) < 2 or _DATE_ONLY_RE.match(block.text):
         return True
     return bool(block.context) and len(block.context[0]) <= 60 and bool(_NOT_HISTORY_RE.search(block.context[0]))
 

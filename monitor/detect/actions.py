@@ -22,6 +22,7 @@ _VOTE_RES = (
     re.compile(r"\b(?:yeas?|ayes?|yes|aye)\s*[:\-]?\s*(\d{1,3})\s*[,;]?\s*(?:nays?|noes|no|nos)\s*[:\-]?\s*(\d{1,3})",
                re.I),
     re.compile(r"\((\d{1,3})\s*-\s*Y\s*,?\s*(\d{1,3})\s*-\s*N\b", re.I),
+    re.compile(r"\ba\s+favor\s*:?\s*(\d{1,3})\s*[,;]?\s*en\s+contra\s*:?\s*(\d{1,3})", re.I),  # Spanish
     re.compile(r"\b(?:passed|failed|adopted|lost|defeated|vote[ds]?|roll\s*call|by\s+a\s+vote\s+of)\b[^0-9;]{0,20}?"
                r"\(?(\d{1,3})\s*[-\u2013]\s*(\d{1,3})\)?(?![-/\d])", re.I),
 )
@@ -109,11 +110,19 @@ def _read_action(text: str, jurisdiction: str, actor: str | None, idioms: Idioms
         if vote is not None and (the_vote is None or set(clause_classes) & _MEASURE_VOTES):
             the_vote = vote  # the measure's own vote, not an amendment's or a motion's, when the row has both
         classes += [c for c in clause_classes if c not in classes]
+    outcome = _OUTCOME_RE.search(body)
+    if outcome and outcome.group(1).lower().startswith(("fail", "lost", "defeat")):
+        # a Result column: "City Council | Approved | Fail" is the approval lost
+        classes = [_LOST.get(c, c) for c in classes] if classes else ([] if kept else ["failure"])
     who = acting or next((r.actor for r, _ in kept if r.actor), None)
     return Action(text=text, classes=tuple(dict.fromkeys(classes)), actor=who or named,
                   vote=the_vote, phrases=tuple(m.group(0) for _, m in kept), proposal=proposal)
 
 
+# A vote's result standing last in a row, as Legistar and many councils' systems print it.
+# Legistar (hundreds of councils) follows it with its row links: "Approved Fail Action details Meeting details".
+_OUTCOME_RE = re.compile(r"\b(pass(ed)?|fail(ed)?|carried|lost|defeated)\b(\W+(action|meeting)\s+details|\W+video|"
+                         r"\W+not\s+available)*\W*$", re.I)
 _CLAUSE_BREAK_RE = re.compile(r"(?<=[.;!?])\s+(?=\S)|\s+[\u2013\u2014\u2022]\s+|\s+-\s+(?=[A-Z])")
 
 

@@ -39,6 +39,8 @@ def action_events(action: Action) -> list[str]:
     have = set(action.classes)
     if "reading-2" in have and have & {"referral", "referral-committee"}:
         have.discard("reading-2")  # "Read twice and referred to the Committee": still before the committee
+    if "deferral" in have:  # "(second reading), continued to December 16": what was to be read was put off
+        have -= {"reading-1", "reading-2", "reading-3", "passage", "introduction"}
     out = [event for event, classes in _EVENT_OF.items() if classes & have]
     if "passage" in action.classes and action.actor == "council" and "enacted" not in out:
         out.insert(0, "enacted")

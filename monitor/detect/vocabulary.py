@@ -49,6 +49,8 @@ RESTRICTIVE_RE = _any(
     r"\b(21|18)\s+years\s+of\s+age\b", r"\bcap\b", r"\bthreshold\b", r"\bno\s+more\s+than\b", r"\blimit",
     r"\bwarning\s+letters?\b", r"\brecall", r"\bcriminal", r"\bpenalt", r"\bfelony\b", r"\bmisdemeanor\b",
     r"\bcrack\s*down\b", r"\benforcement\b", r"\bcriminali[sz]", r"\bnarcotic", r"\bpoisons?\b", r"\bdangerous\s+drug",
+    r"\bcontrolled\s+drugs?\b", r"\bclass\s+[abc]\s+(drug|substance)", r"\btemporary\s+class\s+drug",
+    r"\b(control|schedule|list)\s+\S+(\s+\S+)?\s+(as|under)\b",
 )
 PERMISSIVE_RE = _any(
     r"\brepeal", r"\blegali[sz]", r"\bdecriminali[sz]", r"\bdeschedul", r"\bremov(e|ed|al|es)\s+.{0,40}\bfrom\s+"
@@ -81,13 +83,13 @@ NOT_SUBSTANTIVE_RE = _any(r"\bupdated\b", r"\breviewed\b", r"\brevised\b", r"\bp
                           r"\b(date\s+)?published(\s+date)?\s*:")
 
 # A status heading over a list ("Ordinances Introduced", "Bills Signed") gives its rows their event.
-LIST_HEADING_RE = re.compile(r"\b(introduced|filed|laid|ratified|pending|proposed|adopted|passed|enacted|signed|approved|vetoed|"
+LIST_HEADING_RE = re.compile(r"\b(introduced|filed|laid|ratified|registration|registered|made|pending|proposed|adopted|passed|enacted|signed|approved|vetoed|"
                              r"withdrawn|failed|effective|new\s+laws?|chaptered|in\s+force)\b", re.I)
 # The heading of a schedule's own list ("§ 1308.11 Schedule I.", "Schedule I controlled substances").
 SCHEDULE_HEADING_RE = re.compile(r"^\W*(§+\s*[\d.]+\s*)?schedules?\s+(i|1)\b(?!\s*\?)(?![^?]*\?)", re.I)
 # Meeting agendas and hearing notices list what will be discussed, not what was decided.
-AGENDA_RE = re.compile(r"\b(agenda|meeting|hearing|for\s+discussion|consideration|to\s+be\s+considered|"
-                       r"workshop|minutes)\b", re.I)
+# (Not "minutes" or "meeting": minutes record what was decided.)
+AGENDA_RE = re.compile(r"\b(agenda|hearing|for\s+discussion|consideration|to\s+be\s+considered|workshop)\b", re.I)
 # Words that carry a rule's substance; a rewording that keeps all of them (and every number) changes nothing.
 SUBSTANCE_RE = re.compile(
     r"\d+(?:\.\d+)?|\b(not|no|never|nor|only|must|shall|may|cannot|prohibit\w*|ban\w*|illegal|legal|lawful|"

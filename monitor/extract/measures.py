@@ -13,11 +13,14 @@ BILL_RE = re.compile(
 WORDY_BILL_RE = re.compile(r"\b(senate|house|assembly|legislative)\s+(bill|file|document|resolution|joint\s+resolution)"
                            r"\s+(no\.?\s*)?(\d{1,5})\b(?![-/]\w)", re.I)
 # Colorado's SB25-072; Denver's council bills CB 26-0418 (and resolutions CR)
-SESSION_BILL_RE = re.compile(r"(?<![\w/])((?:CS/)*)(SB|HB|CB|CR)\s?(\d{2}-\d{3,4})\b")
+# ... and the DC Council's B26-0456 (bills) and PR26-0101 (proposed resolutions)
+SESSION_BILL_RE = re.compile(r"(?<![\w/])((?:CS/)*)(SB|HB|CB|CR|B|PR)\s?(\d{2}-\d{3,4})\b")
 FR_DOC_RE = re.compile(r"\b(?:FR\s+Doc\.?\s*(?:No\.?)?\s*)?((?:19|20)\d{2}-\d{5})\b")
 DOCKET_RE = re.compile(r"\b(?:Docket\s+(?:No\.?\s*)?)?(DEA-\d{3,4}|FDA-\d{4}-[A-Z]-\d{3,5})\b")
 # ... and Australia's Federal Register of Legislation ids (F2026L01402)
-RULE_RE = re.compile(r"\b((?:Directive|Regulation|Decision)\s+\((?:EU|EC|EEC)\)\s+(?:No\s+)?\d{4}/\d+|F\d{4}L\d{5}|R\d{2,3}-\d{1,4}(?:-\d{1,4})?|\d{3,4}:\d{1,2}-\d{1,2}-\d{1,3}(?:\.\d+)?|\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|(?:Act|Akta)\s+(?:No\.?\s*)?(?!(?:18|19|20)\d\d\b)A?\d{1,4}|"
+# Canada's Statutory Orders and Regulations (SOR/2026-245) too
+# Puerto Rico's "P. de la C. 1234" and "P. del S. 56" (House and Senate bills)
+RULE_RE = re.compile(r"\b(P\.\s?(?:de\s+la\s+C|del\s+S)\.\s?\d{1,5}|SOR/\d{4}-\d+|(?:Directive|Regulation|Decision)\s+\((?:EU|EC|EEC)\)\s+(?:No\s+)?\d{4}/\d+|F\d{4}L\d{5}|R\d{2,3}-\d{1,4}(?:-\d{1,4})?|\d{3,4}:\d{1,2}-\d{1,2}-\d{1,3}(?:\.\d+)?|\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|(?:Act|Akta)\s+(?:No\.?\s*)?(?!(?:18|19|20)\d\d\b)A?\d{1,4}|"
                      r"Ordinance\s+(?:No\.?\s*)?[\w-]*\d[\w-]*|Import\s+Alert\s+\d{2}-\d{2}|Public\s+Act\s+\d+-\d+)\b",
                      re.I)
 
