@@ -87,7 +87,8 @@ def _judge(source: Source, change: str, block: Block, old: Block | None, today: 
             return None  # a history row vanishing is a site glitch; a menu link "Kratom" going is furniture
         return Judgement(change, block, "mention", "removed", terms, "", measure)
     actor = page_actor(block, scope)
-    reading = on_agenda(block, read_block(block, today, source.jurisdiction, actor, with_time=old is None))
+    reading = on_agenda(block, read_block(block, today, source.jurisdiction, actor, with_time=old is None),
+                        source.name)
     if old is not None:
         old_reading = read_block(old, today, source.jurisdiction, actor, with_time=False)
         reading = modified_event(reading, old_reading, old, block)

@@ -22,6 +22,7 @@ _VOTE_RES = (
     re.compile(r"\b(?:yeas?|ayes?|yes|aye)\s*[:\-]?\s*(\d{1,3})\s*[,;]?\s*(?:nays?|noes|no|nos)\s*[:\-]?\s*(\d{1,3})",
                re.I),
     re.compile(r"\((\d{1,3})\s*-\s*Y\s*,?\s*(\d{1,3})\s*-\s*N\b", re.I),
+    re.compile(r"\b(\d{1,3})\s*[-\u2013]\s*(\d{1,3})\s+(?:roll\s*call\s+)?vote\b", re.I),  # "on a 10-1 vote"
     re.compile(r"\ba\s+favor\s*:?\s*(\d{1,3})\s*[,;]?\s*en\s+contra\s*:?\s*(\d{1,3})", re.I),  # Spanish
     re.compile(r"\b(?:passed|failed|adopted|lost|defeated|vote[ds]?|roll\s*call|by\s+a\s+vote\s+of)\b[^0-9;]{0,20}?"
                r"\(?(\d{1,3})\s*[-\u2013]\s*(\d{1,3})\)?(?![-/\d])", re.I),

@@ -85,7 +85,13 @@ def _federal_register(block: Block, today: date, jurisdiction: str) -> Reading:
 
 
 def _years(text: str) -> list[int]:
+    """The years a text is dated by; not those in a law's name ("the Misuse of Drugs Act 1971")."""
+    text = _NAMED_YEAR_RE.sub(" ", text)
     return [y - BUDDHIST_ERA if y > 2400 else y for y in map(int, _YEAR_RE.findall(text))]
+
+
+_NAMED_YEAR_RE = re.compile(r"\b(act|acts|regulations?|order|ordinance|code|rules?|standard|decree|statute|"
+                            r"instrument|directive|law|akta|พ\.ศ\.)\s+(of\s+|no\.?\s*\d+\s+of\s+)?\d{4}\b", re.I)
 
 
 def _background(text: str, today: date) -> bool:
@@ -108,10 +114,12 @@ _SINCE_RE = re.compile(r"\bsince\s+((jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov
                        r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d\d-\d\d)", re.I)
 
 
-def on_agenda(block: Block, reading: Reading) -> Reading:
-    """On an agenda or a hearing notice, what is listed will be discussed, not yet decided."""
+def on_agenda(block: Block, reading: Reading, label: str = "") -> Reading:
+    """On an agenda or a hearing notice, what is listed will be discussed, not yet decided; unless the item records
+    its vote ("was approved ... on a 10-1 vote"). `label`: the operator's name for the source, which says nothing
+    of the page."""
     if reading.event == "enacted" and reading.action and not (reading.action.actor == "executive") and \
-            any(AGENDA_RE.search(c) for c in block.context[:2]):
+            reading.action.vote is None and any(AGENDA_RE.search(c) for c in block.context[:2] if c != label):
         return Reading("introduced", f"on an agenda: {reading.phrase}", reading.action)
     return reading
 

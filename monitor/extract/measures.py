@@ -20,7 +20,8 @@ DOCKET_RE = re.compile(r"\b(?:Docket\s+(?:No\.?\s*)?)?(DEA-\d{3,4}|FDA-\d{4}-[A-
 # ... and Australia's Federal Register of Legislation ids (F2026L01402)
 # Canada's Statutory Orders and Regulations (SOR/2026-245) too
 # Puerto Rico's "P. de la C. 1234" and "P. del S. 56" (House and Senate bills)
-RULE_RE = re.compile(r"\b(P\.\s?(?:de\s+la\s+C|del\s+S)\.\s?\d{1,5}|SOR/\d{4}-\d+|(?:Directive|Regulation|Decision)\s+\((?:EU|EC|EEC)\)\s+(?:No\s+)?\d{4}/\d+|F\d{4}L\d{5}|R\d{2,3}-\d{1,4}(?:-\d{1,4})?|\d{3,4}:\d{1,2}-\d{1,2}-\d{1,3}(?:\.\d+)?|\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|(?:Act|Akta)\s+(?:No\.?\s*)?(?!(?:18|19|20)\d\d\b)A?\d{1,4}|"
+# Chicago's O2026-0019843; a Legistar record's "File #: 2026-0712"
+RULE_RE = re.compile(r"\b(O\d{4}-\d{4,8}|File\s*(?:#|No\.?)\s*:?\s*\d[\w-]*\d|P\.\s?(?:de\s+la\s+C|del\s+S)\.\s?\d{1,5}|SOR/\d{4}-\d+|(?:Directive|Regulation|Decision)\s+\((?:EU|EC|EEC)\)\s+(?:No\s+)?\d{4}/\d+|F\d{4}L\d{5}|R\d{2,3}-\d{1,4}(?:-\d{1,4})?|\d{3,4}:\d{1,2}-\d{1,2}-\d{1,3}(?:\.\d+)?|\d?ER\d{2}-\d+|Rule\s+\d{1,3}[A-Z]?-\d+(?:\.\d+)*|(?:Act|Akta)\s+(?:No\.?\s*)?(?!(?:18|19|20)\d\d\b)A?\d{1,4}|"
                      r"Ordinance\s+(?:No\.?\s*)?[\w-]*\d[\w-]*|Import\s+Alert\s+\d{2}-\d{2}|Public\s+Act\s+\d+-\d+)\b",
                      re.I)
 
