@@ -104,6 +104,14 @@ def _judge(source: Source, change: str, block: Block, old: Block | None, today: 
     return Judgement(change, block, reading.event, reading.phrase, terms, context, measure, old, reading.action)
 
 
+def _mostly_known(action: Action) -> bool:
+    """Whether the wording the tables know covers most of the row: "Sponsors added" is known and moves nothing;
+    "Zorbled by the Quux Panel (video)" is not known because "video" is."""
+    said = _plain_words(LEADING_DATE_RE.sub("", action.text, count=1))
+    known = _plain_words(" ".join(action.phrases))
+    return not said or len(said & known) * 3 >= len(said)
+
+
 def _just_a_name(text: str) -> bool:
     """A link or label that is only a kratom name ("Kratom", "Kratom FAQ"): page furniture, not a statement."""
     return len(text) <= 40 and len(text.split()) <= 3
@@ -114,7 +122,7 @@ def _unread(block: Block, reading: Reading, terms: tuple[str, ...], context: str
     history are nothing; new kratom text of a measure's own (an import alert's scope, a rule's terms) amends it,
     elsewhere it is a mention; a kratom measure's new action in wording no table knows is `unclassified`: a weak
     alert is better than a miss."""
-    if reading.phrase or (reading.action is not None and reading.action.classified):
+    if reading.phrase or (reading.action is not None and reading.action.classified and _mostly_known(reading.action)):
         return NOTHING
     if terms:
         if only_noise(block.text):

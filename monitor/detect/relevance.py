@@ -16,17 +16,11 @@ import re
 from dataclasses import dataclass
 
 from ..config import Source
-from ..extract.identity import leading_measure
+from ..extract.identity import OTHER_PANEL_RE, leading_measure
 from ..extract.measures import is_bill, measure_key
 from ..models import Block, Identity
 from .actions import read_action
 from .vocabulary import KRATOM_RE
-
-# Panels on a measure's page that are about other measures or other news.
-OTHER_PANEL_RE = re.compile(r"\b(recent(ly)?|latest|other\s+(bills|legislation|measures|news|items|actions)|"
-                            r"more\s+(legislation|bills)|related|similar|companion|"
-                            r"news|press|headlines|trending|popular|see\s+also|you\s+may\s+also)\b", re.I)
-
 
 def kratom_terms(text: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}

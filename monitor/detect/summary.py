@@ -17,6 +17,8 @@ _EVENT_PHRASE = {
     "enacted": "was enacted", "failed": "failed", "amended": "was amended", "mention": "kratom text changed",
     "unclassified": "has a new action no rule classifies",
 }
+_NOTABLE_PHRASE = {"committee-hearing": "has a committee hearing set", "committee-hearing-cancelled":
+                   "had its committee hearing cancelled", "executive-veto-line-item": "had items vetoed"}
 _ACTOR_NAME = {"upper": "the Senate", "lower": "the House", "legislature": "the legislature",
                "executive": "the executive", "council": "the council"}
 _EVENT_NOUN = {"introduced": "proposal or filing", "advanced": "measure advanced", "passed": "measure passed",
@@ -48,7 +50,10 @@ def summarize(source: Source, block: Block, change: str, event: str, measure: st
         noun = _EVENT_NOUN[event] if event != "mention" else f"kratom text {_CHANGE_WORD[change]}"
         return _one_line(f"{source.title}: {noun} ({where}): {evidence}")
     phrase = _EVENT_PHRASE[event]
-    if event == "mention":
+    notable = set(action.classes) & _NOTABLE_PHRASE.keys() if action is not None else set()
+    if notable and not set(action.classes) - _NOTABLE_PHRASE.keys():
+        phrase = _NOTABLE_PHRASE[sorted(notable)[0]]  # a hearing moves no stage: say what it is
+    elif event == "mention":
         phrase = f"kratom text {_CHANGE_WORD[change]}"
     elif event in ("advanced", "passed", "failed") and action is not None:
         text = str(fields.get("status") or block.text)

@@ -37,18 +37,32 @@ LIST_MIN_MEASURES = 3
 def identify(source: Source, page: Page) -> Identity:
     if page.window is not None or source.kind != "html":
         return Identity("list", None, tuple(t for t in (page.title, *page.page_context) if t))
-    blocks = page.blocks
+    blocks = [b for b in page.blocks if not in_other_panel(b, page.page_context)]
     heading_texts = tuple(c for c in page.page_context if c in (page.title, page.heading) or c != source.name)
-    if is_list(blocks):
+    # A page whose own title or heading names one measure is that measure's page, whatever panels it carries.
+    named = source.measure or _topic_measure([t for t in (page.heading, page.title) if t])
+    if not named and is_list(blocks):
         return Identity("list", None, heading_texts)
     topic = [*heading_texts, *_labelled(blocks), *_lead(blocks)]
-    measure = source.measure or _topic_measure(topic) or _dominant(blocks)
+    measure = named or _topic_measure(topic) or _dominant(blocks)
     # A page of dated rows and no measure is a press list or a news page, not a measure's history.
     kind = "measure" if measure else "document"
     seen: dict[str, None] = {}
     for text in topic:
         seen.setdefault(text[:MAX_TOPIC_CHARS], None)
     return Identity(kind, measure, tuple(seen))
+
+
+# Panels on a measure's page that are about other measures or other news: their rows are not the page's.
+OTHER_PANEL_RE = re.compile(r"\b(recent(ly)?|latest|other\s+(bills|legislation|measures|news|items|actions)|"
+                            r"more\s+(legislation|bills)|related|similar|companion|identical|compare|"
+                            r"news|press|headlines|trending|popular|see\s+also|you\s+may\s+also)\b", re.I)
+
+
+def in_other_panel(block: Block, page_context: tuple[str, ...] = ()) -> bool:
+    """Under a short section heading such as "Related Bills", "Recent Actions", "Latest News" (the page's own
+    title or heading is not a panel: "Kratom and other bills" is what the whole page is)."""
+    return any(len(c) <= 80 and c not in page_context and OTHER_PANEL_RE.search(c) for c in block.context[:1])
 
 
 def _topic_measure(topic: list[str]) -> str | None:
