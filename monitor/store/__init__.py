@@ -32,8 +32,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 import sqlite_utils
 
-from .claimant import Claimant, current as current_claimant
-from .models import Block, Vanished
+from ..claimant import Claimant, current as current_claimant
+from ..models import Block, Vanished
 
 SCHEMA_VERSION = 6
 DB_NAME = "monitor.db"
@@ -601,7 +601,7 @@ class Store:
 
     def _queue(self, c: ChangeRecord) -> None:
         """The outbox rows of an alerted change, one per channel."""
-        from .extract.measures import measure_key
+        from ..extract.measures import measure_key
 
         key = measure_key(c.measure) if c.kind == "legal" else ""
         thread_key = f"{c.jurisdiction}:{key}" if key else ""  # one thread per measure, whichever source saw it
