@@ -18,7 +18,7 @@ STAGES = (
     ("extract: drop/select/walk", ("monitor/extract/",)),
     ("diff", ("monitor/diff.py",)),
     ("detect", ("monitor/detect/",)),
-    ("store (SQLite, JSON)", ("monitor/store.py",)),
+    ("store (SQLite, JSON)", ("monitor/store/",)),
     ("notify", ("monitor/notify/",)),
     ("fetch (httpx)", ("monitor/fetch.py", "httpx/", "httpcore/", "h11/")),
     ("config", ("monitor/config.py",)),

@@ -30,7 +30,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-DB_NAME = "monitor.db"  # monitor/store.py
+DB_NAME = "monitor.db"  # monitor/store/files.py
 DEFAULT_GRACE_MINUTES = 15.0
 
 
