@@ -27,10 +27,9 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from .causes import CAUSES, host_failure
 from .config import Config
@@ -38,6 +37,7 @@ from .fetch import host_of
 from .notify import route
 from .notify.grouping import HostFailures, failing_notice, recovered_notice, spreading_notice
 from .store import ChangeRecord, Store, iso, new_change_id
+from .store.files import transaction
 
 log = logging.getLogger("monitor.incidents")
 
@@ -111,22 +111,10 @@ class Incidents:
         return report
 
     # -- storage --------------------------------------------------------------------------------------------
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _transaction(self):
         """One write transaction, taken before reading (BEGIN IMMEDIATE): a worker and a `monitor check` flushing at
         once never both announce an incident."""
-        conn = self.store.db.conn
-        if conn.in_transaction:
-            with self.store.db.atomic():
-                yield
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return transaction(self.store.db)
 
     def _anything(self) -> bool:
         return self.store.db.execute(
