@@ -158,3 +158,13 @@ def test_a_result_column_overturns_the_vote():
     assert read_text("11/2/2026 1 City Council Approved Fail Action details Meeting details", "US-OH-COLUMBUS").event \
         == "failed"
     assert read_text("11/2/2026 1 City Council Approved Pass Action details", "US-OH-COLUMBUS").event == "enacted"
+
+
+def test_an_identical_bills_signature_is_not_this_bills():
+    source = _source()
+    base = "<tr><td>01/10/2026</td><td>Introduced</td></tr>"
+    old = extract_html(source, PAGE.format(rows=base).encode())
+    new = extract_html(source, PAGE.format(
+        rows=base + "<tr><td>04/02/2026</td><td>Identical bill SB 200 signed by Governor</td></tr>").encode())
+    new = replace(new, identity=identify(source, new))
+    assert detect(source, diff_blocks(old.blocks, new.blocks), NOW, new, old.blocks) == []

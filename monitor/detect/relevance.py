@@ -17,10 +17,15 @@ from dataclasses import dataclass
 
 from ..config import Source
 from ..extract.identity import OTHER_PANEL_RE, leading_measure
-from ..extract.measures import is_bill, measure_key
+from ..extract.measures import find_measure, is_bill, measure_key
 from ..models import Block, Identity
 from .actions import read_action
 from .vocabulary import KRATOM_RE
+
+# A row about a companion or identical bill, named as such.
+_NAMED_OTHER_RE = re.compile(r"\b(identical|companion|similar|related|cross-?filed|duplicate)\s+(bill|measure|"
+                             r"legislation)?\s*,?\s*(\w+\.?\s+){0,2}?\w{1,4}\.?\s?\d{1,5}\b", re.I)
+
 
 def kratom_terms(text: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
@@ -68,6 +73,10 @@ _INSTRUMENT_CLASSES = {"rule-proposal", "rule-notice", "rule-adoption", "rule-em
 def foreign(block: Block, scope: Scope) -> bool:
     """A row that is another measure's: it starts with another measure's number, or stands in a panel about other
     things."""
+    other = _NAMED_OTHER_RE.search(block.text)
+    if other and scope.page_measure and (named := find_measure(other.group(0))) and is_bill(named) and \
+            measure_key(named) != measure_key(scope.page_measure):
+        return True  # "Identical bill HB 200 signed by Governor" on SB 77's page is HB 200's news
     own = leading_measure(block.text)
     # On a measure's page only another bill's number makes a row foreign: "S Act 142, on 07/09/2026" is the
     # act this bill became.
