@@ -28,6 +28,7 @@ from .fetch import Fetcher
 from .incidents import Incidents
 from .logs import configure_logging
 from .notify import DeliveryReport, Notifier, deliver_pending, make_notifier, route
+from .outcomes import outcome_code, words
 from .pipeline import Checker, Outcome
 from .schedule import MISFIRE_GRACE, Schedule, plan, retry_delay
 from .statedir import AlreadyRunning, StateWatch, WorkerLock, acquire_lock
@@ -273,8 +274,9 @@ class Worker:
 
     def _after_check(self, outcome: Outcome) -> None:
         source = outcome.source
+        # `status` as it always was (scripts read it); `outcome` in the words check, status, history and show use
         fields = {"source": source.id, "status": outcome.status, "duration": outcome.duration,
-                  "result": summarize(outcome)}
+                  "result": summarize(outcome), "outcome": words(outcome_code(outcome.status, outcome.irrelevant))}
         job = self.scheduler.get_job(source.id)
         if outcome.failed:
             failures = int(self.store.source_state(source.id).get("consecutive_failures") or 0)

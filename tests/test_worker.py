@@ -193,6 +193,7 @@ def test_a_failing_source_is_reported_once_and_its_recovery_once(project, server
     assert len(failing) == 1 and len(slack.posts) == 1
     first = failed_checks()[0]
     assert first["level"] == "warning" and first["source"] == "fl-sb-1180" and first["result"].startswith("http_404")
+    assert first["outcome"] == "failed", "the same word for the outcome as check, status, history and show"
     assert isinstance(first["duration"], float)
 
     down.clear()
