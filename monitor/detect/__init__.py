@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Iterable, Sequence
 
 from ..config import Source
-from ..extract.identity import identify
+from ..extract.identity import ROW_TAGS, identify
 from ..extract.measures import find_measure, measure_key
 from ..extract.text import words
 from ..models import Block, Diff, Finding, Page, severity_rank
@@ -29,7 +29,6 @@ from .stages import stage_of
 from .summary import summarize
 from .vocabulary import CORRECTION_RE, DATE_RE, EVENT_RANK, LEADING_DATE_RE, PERMISSIVE_RE, RESTRICTIVE_RE
 
-ACTION_TAGS = ("tr", "li", "dd", "p", "div")
 MAX_MEASURE_ROWS = 500  # rows read to derive a measure's stage; a history longer than this is read from its end
 
 
@@ -157,7 +156,7 @@ def _outside_history(block: Block) -> bool:
 
 def _action_like(block: Block) -> bool:
     """A history row or a status line: dated, or a row of a table or list, and short."""
-    return block.tag in ACTION_TAGS and len(block.text) <= 400 and bool(DATE_RE.search(block.text)) and \
+    return block.tag in ROW_TAGS and len(block.text) <= 400 and bool(DATE_RE.search(block.text)) and \
         len(_plain_words(block.text)) >= 2
 
 

@@ -58,7 +58,6 @@ class Action:
     actor: str | None = None
     vote: Vote | None = None
     phrases: tuple[str, ...] = ()  # the words that gave each class, for `monitor show`
-    proposal: bool = False  # the text proposes: what it describes is not (yet) in force
 
     @property
     def classified(self) -> bool:
@@ -90,7 +89,7 @@ def _read_action(text: str, jurisdiction: str, actor: str | None, idioms: Idioms
     matches = _longest(_matches(body, core, idioms, acting))
     classes: list[str] = []
     kept: list[tuple[Rule, _Span]] = []
-    proposal, the_vote = False, None
+    the_vote = None
     for clause, (start, end) in _clauses(body):
         here = [(r, m) for r, m in matches if start <= m.start < end]
         # A proposal, a vote and a negation hold within their clause: "... published a final rule ...; it follows a
@@ -99,7 +98,6 @@ def _read_action(text: str, jurisdiction: str, actor: str | None, idioms: Idioms
             bool(idioms.proposals and idioms.proposals.search(clause))
         if proposing:
             here = [(r, m) for r, m in here if not r.substantive]
-        proposal = proposal or proposing
         kept += here
         clause_classes = [c for r, _ in here for c in r.classes]
         vote = read_vote(clause)
@@ -117,7 +115,7 @@ def _read_action(text: str, jurisdiction: str, actor: str | None, idioms: Idioms
         classes = [_LOST.get(c, c) for c in classes] if classes else ([] if kept else ["failure"])
     who = acting or next((r.actor for r, _ in kept if r.actor), None)
     return Action(text=text, classes=tuple(dict.fromkeys(classes)), actor=who or named,
-                  vote=the_vote, phrases=tuple(m.group(0) for _, m in kept), proposal=proposal)
+                  vote=the_vote, phrases=tuple(m.group(0) for _, m in kept))
 
 
 # A vote's result standing last in a row, as Legistar and many councils' systems print it.

@@ -2,8 +2,8 @@
 
 `general.yaml` holds the wording most share; `us-tn.yaml`, `gb.yaml`, ... what is peculiar to one jurisdiction
 (learnt from its glossary, its Open States categoriser, its register). A jurisdiction reads the general table, its
-country's (a state's page reads neither another state's nor Congress's) and its own, so "US-CA-SAN-DIEGO" reads
-general, us-ca. A file:
+own: its first two code parts (a state's page reads neither another state's nor Congress's), so
+"US-CA-SAN-DIEGO" reads general and us-ca, "US" general and us (Congress). A file:
 
     jurisdiction: US-TN            # "*" for general.yaml
     learnt_from: [where each fact came from]
@@ -65,11 +65,7 @@ class Idioms:
     proposals: re.Pattern | None
 
 
-def table_code(jurisdiction: str) -> str:
-    return jurisdiction.lower()
-
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a check reads two tables, not 35
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: a check reads two tables, not all 52
 
 
 def _path(code: str) -> Path:
